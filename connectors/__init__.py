@@ -1,0 +1,1 @@
+"""Adapters to outside systems: the stores (Shopify, WooCommerce) and PergAI."""

@@ -1,0 +1,1 @@
+"""Local, faithful stand-ins of the Shopify, WooCommerce and PergAI APIs."""

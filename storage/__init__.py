@@ -1,0 +1,1 @@
+"""The mapping database: tables, queries, set-up and migrations."""
