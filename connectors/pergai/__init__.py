@@ -1,7 +1,7 @@
 """PergAI API client: products, categories, generations, collections, tools and templates."""
 
 from connectors.pergai.client import DEFAULT_BASE_URL, UNSET, PergaiClient
-from connectors.pergai.errors import GenerationTimeoutError
+from connectors.pergai.errors import GenerationTimeoutError, SignedUrlError
 from connectors.pergai.models import (
     Category,
     Collection,
@@ -26,6 +26,7 @@ __all__ = [
     "GenerationTimeoutError",
     "PergaiClient",
     "Product",
+    "SignedUrlError",
     "Template",
     "ToolResult",
 ]

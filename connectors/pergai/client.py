@@ -31,6 +31,7 @@ from connectors.pergai.errors import (
     GenerationTimeoutError,
     error_for_exception,
     error_for_status,
+    signed_url_error,
 )
 from connectors.pergai.lookup import newest_first, pick_product, scene_matches
 from connectors.pergai.models import (
@@ -383,7 +384,7 @@ class PergaiClient:
             limits = aiohttp.ClientTimeout(total=self.timeout)
 
         async def attempt() -> T:
-            return await self._attempt(method, url, endpoint, headers, body, limits, read)
+            return await self._attempt(method, url, endpoint, headers, body, limits, read, absolute)
 
         return await with_retry(
             attempt, self._retry, description=f"PergAI {endpoint}", resend_unknown=not creates
@@ -398,6 +399,7 @@ class PergaiClient:
         body: Mapping[str, Any] | None,
         limits: aiohttp.ClientTimeout,
         read: Reader[T],
+        absolute: bool,
     ) -> T:
         session = self._open_session()
         async with self._semaphore:
@@ -407,7 +409,7 @@ class PergaiClient:
                     method, url, json=body, headers=headers, timeout=limits
                 ) as response:
                     log_response(endpoint, response.status, started)
-                    await self._raise_for_status(response, endpoint)
+                    await self._raise_for_status(response, endpoint, signed_file=absolute)
                     return await read(response)
             except (aiohttp.ClientError, TimeoutError) as error:
                 logger.debug(
@@ -419,9 +421,14 @@ class PergaiClient:
                 )
                 raise error_for_exception(error, endpoint, self.timeout) from error
 
-    async def _raise_for_status(self, response: aiohttp.ClientResponse, endpoint: str) -> None:
+    async def _raise_for_status(
+        self, response: aiohttp.ClientResponse, endpoint: str, *, signed_file: bool
+    ) -> None:
         if response.status < 400:
             return
+        if signed_file and response.status in (401, 403):
+            raise signed_url_error(response.status, endpoint)
+
         text = await response.text(errors="replace")
         retry_after = response.headers.get("Retry-After")
         raise error_for_status(response.status, text, endpoint, retry_after, self._api_key)

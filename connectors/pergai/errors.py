@@ -38,6 +38,19 @@ class GenerationTimeoutError(RemoteError):
         self.generation_id = generation_id
 
 
+class SignedUrlError(RemoteError):
+    """A PergAI file URL expired or has a bad signature; read the record again for a new URL."""
+
+
+def signed_url_error(status: int, endpoint: str) -> SignedUrlError:
+    return SignedUrlError(
+        f"PergAI refused the file URL ({status}) on {endpoint}: it expired or its signature "
+        "is invalid; read the generation or product again for a fresh URL",
+        service=SERVICE,
+        status=status,
+    )
+
+
 def error_for_status(
     status: int, body: str, endpoint: str, retry_after: str | None, secret: str
 ) -> RemoteError:

@@ -75,8 +75,14 @@ async def fetch_session(app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def count_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count every request per endpoint before faults apply, so retries show in the counts."""
+    """Count every request per endpoint before faults apply, so retries show in the counts.
+
+    The body is read here, ahead of injected latency, as a real server receives the
+    whole request before working on it; a client that times out later has still sent it.
+    """
     state_of(request).count(endpoint_name(request))
+    if request.can_read_body:
+        await request.read()
     return await handler(request)
 
 
