@@ -1,0 +1,385 @@
+"""Recording the outcome of a pipeline step, and creating the render rows a link needs.
+
+A step's outcome (new stage or status, the ids it produced, attempts, next
+due time, lease given back) and its event-log line are written in one
+transaction, and only while the caller still holds the row's lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.errors import LeaseLostError
+from storage.models import Event, ProductLink, Render, RenderStatus, Stage
+from storage.querybase import QueryBase, rowcount
+
+M = TypeVar("M", ProductLink, Render)
+
+
+class Unset(Enum):
+    """The type of ``UNSET``: "leave this column as it is" in a step's keyword arguments."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+def step_values(
+    now: datetime,
+    release: bool,
+    always: dict[str, Any],
+    kept_unless_given: dict[str, Any],
+) -> dict[str, Any]:
+    """Return the columns a step writes: ``always`` as given, the others unless ``UNSET``."""
+    values = dict(always, updated_at=now)
+    values.update({key: value for key, value in kept_unless_given.items() if value is not UNSET})
+    if release:
+        values.update(lease_owner=None, lease_expires_at=None)
+    return values
+
+
+class StepQueries(QueryBase):
+    async def record_link_step(
+        self,
+        link_id: int,
+        owner: str,
+        *,
+        stage: Stage,
+        action: str | None = None,
+        message: str = "",
+        next_attempt_at: datetime | None = None,
+        reason: str | None = None,
+        pergai_product_id: str | None | Unset = UNSET,
+        last_error: str | None | Unset = UNSET,
+        attempts: int | Unset = UNSET,
+        release: bool = True,
+    ) -> ProductLink:
+        """Write a step's outcome on a link and its event-log line; return the updated link.
+
+        ``next_attempt_at`` is when the engine should pick the link up again
+        (None: nothing is due) and ``reason`` replaces the stored reason (None
+        clears it), because both belong to the new stage. Arguments left
+        ``UNSET`` keep the stored value. ``action`` names the event-log line;
+        None writes no line. ``release=False`` keeps the lease for a
+        following step. Raises ``LeaseLostError``, and writes nothing, when
+        ``owner`` no longer holds the link's lease.
+        """
+        now = self.now()
+        values = step_values(
+            now,
+            release,
+            {"stage": stage, "next_attempt_at": next_attempt_at, "reason": reason},
+            {
+                "pergai_product_id": pergai_product_id,
+                "last_error": last_error,
+                "attempts": attempts,
+            },
+        )
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(ProductLink)
+                .where(col(ProductLink.id) == link_id, col(ProductLink.lease_owner) == owner)
+                .values(**values)
+            )
+            if rowcount(result) != 1:
+                raise LeaseLostError(
+                    f"step {action or stage.value!r} on product link {link_id} not recorded: "
+                    f"daemon {owner} no longer holds its lease"
+                )
+            link = await _fresh(session, ProductLink, link_id)
+            if action is not None:
+                session.add(_event(link, now, action, message, owner))
+        return link
+
+    async def record_render_step(
+        self,
+        render_id: int,
+        owner: str,
+        *,
+        status: RenderStatus,
+        action: str | None = None,
+        message: str = "",
+        next_attempt_at: datetime | None = None,
+        reason: str | None = None,
+        generation_id: str | None | Unset = UNSET,
+        result_url: str | None | Unset = UNSET,
+        store_image_id: str | None | Unset = UNSET,
+        detached_ids: Sequence[str] | Unset = UNSET,
+        last_error: str | None | Unset = UNSET,
+        attempts: int | Unset = UNSET,
+        release: bool = True,
+    ) -> Render:
+        """Write a step's outcome on a render and its event-log line; return the updated render.
+
+        Same rules as ``record_link_step``: ``next_attempt_at`` and ``reason``
+        are always written, ``UNSET`` arguments keep the stored value (pass
+        ``generation_id=None`` to forget a failed job), and ``action=None``
+        writes no event-log line. Raises ``LeaseLostError``, and writes
+        nothing, when ``owner`` no longer holds the render's lease.
+        """
+        now = self.now()
+        detached = detached_ids if isinstance(detached_ids, Unset) else list(detached_ids)
+        values = step_values(
+            now,
+            release,
+            {"status": status, "next_attempt_at": next_attempt_at, "reason": reason},
+            {
+                "generation_id": generation_id,
+                "result_url": result_url,
+                "store_image_id": store_image_id,
+                "detached_ids": detached,
+                "last_error": last_error,
+                "attempts": attempts,
+            },
+        )
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Render)
+                .where(col(Render.id) == render_id, col(Render.lease_owner) == owner)
+                .values(**values)
+            )
+            if rowcount(result) != 1:
+                raise LeaseLostError(
+                    f"step {action or status.value!r} on render {render_id} not recorded: "
+                    f"daemon {owner} no longer holds its lease"
+                )
+            render = await _fresh(session, Render, render_id)
+            if action is not None:
+                link = await _fresh(session, ProductLink, render.link_id)
+                text = f"{render.output_key}: {message}" if message else render.output_key
+                session.add(_event(link, now, action, text, owner))
+        return render
+
+    async def note_attempt(self, row_id: int, owner: str, *, render: bool = False) -> int:
+        """Count one more attempt on a leased link (or render) before a remote call; return it.
+
+        Counting before the call means a step that crashes the daemon still
+        uses up its attempts. Raises ``LeaseLostError`` when ``owner`` no
+        longer holds the lease.
+        """
+        model: type[ProductLink] | type[Render] = Render if render else ProductLink
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(model)
+                .where(col(model.id) == row_id, col(model.lease_owner) == owner)
+                .values(attempts=col(model.attempts) + 1, updated_at=self.now())
+                .returning(col(model.attempts))
+            )
+            attempts = result.scalar_one_or_none()
+        if attempts is None:
+            kind = "render" if render else "product link"
+            raise LeaseLostError(
+                f"attempt on {kind} {row_id} not counted: daemon {owner} no longer holds its lease"
+            )
+        return int(attempts)
+
+    async def settle_link(
+        self,
+        link_id: int,
+        source_fingerprint: str | None,
+        stage: Stage,
+        reason: str | None = None,
+    ) -> bool:
+        """Move a rendering or writing link to ``stage`` once its renders have finished.
+
+        Applies only while the link still has ``source_fingerprint`` and is
+        ``rendering`` or ``writing``, so a link that a new source image sent
+        back to ``discovered`` is left alone. Returns whether it moved.
+        """
+        now = self.now()
+        same_source: ColumnElement[bool]
+        if source_fingerprint is None:
+            same_source = col(ProductLink.source_fingerprint).is_(None)
+        else:
+            same_source = col(ProductLink.source_fingerprint) == source_fingerprint
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(ProductLink)
+                .where(
+                    col(ProductLink.id) == link_id,
+                    same_source,
+                    col(ProductLink.stage).in_([Stage.RENDERING, Stage.WRITING]),
+                )
+                .values(stage=stage, reason=reason, next_attempt_at=None, updated_at=now)
+            )
+            if rowcount(result) != 1:
+                return False
+            link = await _fresh(session, ProductLink, link_id)
+            session.add(_event(link, now, stage.value, reason or f"product {stage.value}", None))
+        return True
+
+    async def generation_recorded(self, generation_id: str) -> bool:
+        """Return whether a render already records PergAI generation ``generation_id``."""
+        return await self.find_render_by_generation(generation_id) is not None
+
+    async def ensure_renders(
+        self,
+        link_id: int,
+        output_keys: Sequence[str],
+        source_fingerprint: str,
+        *,
+        next_attempt_at: datetime | None = None,
+    ) -> list[Render]:
+        """Create the missing renders of a link for a source image; return all of them.
+
+        Renders that already exist for (link, output key, fingerprint) are
+        returned as they are, so calling this again never requests an output
+        twice. New renders are ``requested`` and due at ``next_attempt_at``
+        (default now). The result follows the order of ``output_keys``.
+        """
+        now = self.now()
+        due = next_attempt_at or now
+        async with self.db.write() as session:
+            for key in output_keys:
+                await session.execute(
+                    self.insert_if_absent(
+                        Render, ["link_id", "output_key", "source_fingerprint"]
+                    ).values(
+                        link_id=link_id,
+                        output_key=key,
+                        source_fingerprint=source_fingerprint,
+                        status=RenderStatus.REQUESTED,
+                        detached_ids=[],
+                        attempts=0,
+                        next_attempt_at=due,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            rows = await session.scalars(
+                select(Render).where(
+                    col(Render.link_id) == link_id,
+                    col(Render.source_fingerprint) == source_fingerprint,
+                    col(Render.output_key).in_(list(output_keys)),
+                )
+            )
+            by_key = {render.output_key: render for render in rows}
+        return [by_key[key] for key in output_keys]
+
+    async def renders_of_link(
+        self, link_id: int, source_fingerprint: str | None = None
+    ) -> list[Render]:
+        """Return a link's renders, oldest first; only those of one source image when given."""
+        query = select(Render).where(col(Render.link_id) == link_id)
+        if source_fingerprint is not None:
+            query = query.where(col(Render.source_fingerprint) == source_fingerprint)
+        async with self.db.read() as session:
+            return list(await session.scalars(query.order_by(col(Render.id))))
+
+    async def find_render_by_generation(self, generation_id: str) -> Render | None:
+        """Return the render that started PergAI generation ``generation_id``, or None."""
+        async with self.db.read() as session:
+            return await session.scalar(
+                select(Render).where(col(Render.generation_id) == generation_id)
+            )
+
+    async def set_link_stage(
+        self,
+        link_id: int,
+        stage: Stage,
+        *,
+        action: str,
+        message: str = "",
+        reason: str | None = None,
+        next_attempt_at: datetime | None = None,
+        reset_attempts: bool = False,
+    ) -> None:
+        """Force a link into ``stage`` outside the engine (CLI `retry`, `revert`).
+
+        Takes any lease away, so a step still running on the link cannot
+        record its result. Writes an event-log line.
+        """
+        now = self.now()
+        values: dict[str, Any] = {
+            "stage": stage,
+            "reason": reason,
+            "next_attempt_at": next_attempt_at,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if reset_attempts:
+            values.update(attempts=0, last_error=None)
+        async with self.db.write() as session:
+            await session.execute(
+                update(ProductLink).where(col(ProductLink.id) == link_id).values(**values)
+            )
+            link = await _fresh(session, ProductLink, link_id)
+            session.add(_event(link, now, action, message, None))
+
+    async def retry_failed(self, store_id: int | None = None, product_id: str | None = None) -> int:
+        """Send failed links (and their failed renders) back to work now; return the link count.
+
+        Failed links go back to ``discovered`` and failed renders to
+        ``requested``, with attempts reset. Every step is idempotent, so
+        starting again from the first step is safe.
+        """
+        now = self.now()
+        conditions = [col(ProductLink.stage) == Stage.FAILED]
+        if store_id is not None:
+            conditions.append(col(ProductLink.store_id) == store_id)
+        if product_id is not None:
+            conditions.append(col(ProductLink.product_id) == product_id)
+
+        async with self.db.write() as session:
+            links = list(await session.scalars(select(ProductLink).where(*conditions)))
+            ids = [link.id for link in links]
+            if not ids:
+                return 0
+            await session.execute(
+                update(ProductLink)
+                .where(col(ProductLink.id).in_(ids))
+                .values(
+                    stage=Stage.DISCOVERED,
+                    attempts=0,
+                    reason=None,
+                    last_error=None,
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+            await session.execute(
+                update(Render)
+                .where(col(Render.link_id).in_(ids), col(Render.status) == RenderStatus.FAILED)
+                .values(
+                    status=RenderStatus.REQUESTED,
+                    attempts=0,
+                    reason=None,
+                    last_error=None,
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+            for link in links:
+                session.add(_event(link, now, "retry", "retry requested", None))
+        return len(ids)
+
+
+async def _fresh(session: AsyncSession, model: type[M], row_id: int) -> M:
+    row = await session.get(model, row_id, populate_existing=True)
+    assert row is not None, f"{model.__name__} {row_id} vanished inside its own transaction"
+    return row
+
+
+def _event(link: ProductLink, now: datetime, action: str, message: str, owner: str | None) -> Event:
+    return Event(
+        at=now,
+        store_id=link.store_id,
+        link_id=link.id,
+        product_id=link.product_id,
+        action=action,
+        message=message,
+        owner=owner,
+    )
