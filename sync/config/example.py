@@ -181,8 +181,9 @@ name = "atolye-woo"
 platform = "woocommerce"
 # The site URL (https; plain http is signed with OAuth 1.0a).
 address = "https://atolye.example.com"
-# REST API consumer key (ck_...) and secret (cs_...).
+# REST API consumer key (ck_...).
 consumer_key = "${ATOLYE_WC_KEY}"
+# REST API consumer secret (cs_...).
 consumer_secret = "${ATOLYE_WC_SECRET}"
 # Send the key pair in the query string instead of HTTP Basic auth; some
 # servers strip the Authorization header.

@@ -55,8 +55,9 @@ def invalid_many(problems: list[LocatedProblem]) -> PydanticCustomError:
     A model validator can raise only one error, and its location is the
     table; the error formatter expands these into one line per problem.
     """
+    summary = "; ".join(message for _, message in problems)
     return PydanticCustomError(
-        "config_problems", "{count} problems", {"count": len(problems), "problems": problems}
+        "config_problems", "{summary}", {"summary": summary, "problems": problems}
     )
 
 

@@ -1,8 +1,9 @@
 """Which store products get PergAI images: the `[stores.filters]` table.
 
 Every filter that is set must match (they combine with AND); a list left
-empty does not filter. Names compare case-insensitively, and a category
-filter matches its own category and every category below it.
+empty does not filter. Names compare without case or accents, with Turkish
+dotted and dotless i folded together (`sync.categories.fold`), and a
+category filter matches its own category and every category below it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from connectors.base import CatalogueItem
+from sync.categories import fold
 from sync.config.fields import ConfigModel, invalid, show
 
 CATEGORY_SEPARATOR = " > "
@@ -34,9 +36,9 @@ def _normalize_paths(paths: list[str]) -> list[str]:
 
 
 def category_path_within(path: str, ancestor: str) -> bool:
-    """Return whether ``path`` is ``ancestor`` or a category below it, ignoring case."""
-    levels = [level.casefold() for level in path.split(CATEGORY_SEPARATOR)]
-    ancestor_levels = [level.casefold() for level in ancestor.split(CATEGORY_SEPARATOR)]
+    """Return whether ``path`` is ``ancestor`` or a category below it, compared folded."""
+    levels = [fold(level) for level in path.split(">")]
+    ancestor_levels = [fold(level) for level in ancestor.split(">")]
     return levels[: len(ancestor_levels)] == ancestor_levels
 
 
@@ -74,15 +76,15 @@ class Filters(ConfigModel):
         return None
 
     def _status_reason(self, item: CatalogueItem) -> str | None:
-        statuses = {status.casefold() for status in self.statuses or ()}
-        if statuses and item.status.casefold() not in statuses:
+        statuses = {fold(status) for status in self.statuses or ()}
+        if statuses and fold(item.status) not in statuses:
             return f"status {item.status!r} is not one of {sorted(statuses)}"
 
         return None
 
     def _type_reason(self, item: CatalogueItem) -> str | None:
-        wanted = {product_type.casefold() for product_type in self.product_types}
-        if wanted and (item.product_type or "").casefold() not in wanted:
+        wanted = {fold(product_type) for product_type in self.product_types}
+        if wanted and fold(item.product_type or "") not in wanted:
             return f"product type {item.product_type!r} is not one of {self.product_types}"
 
         return None
@@ -97,12 +99,12 @@ class Filters(ConfigModel):
         return None
 
     def _tag_reason(self, item: CatalogueItem) -> str | None:
-        tags = {tag.casefold() for tag in item.tags}
-        excluded = [tag for tag in self.tags_exclude if tag.casefold() in tags]
+        tags = {fold(tag) for tag in item.tags}
+        excluded = [tag for tag in self.tags_exclude if fold(tag) in tags]
         if excluded:
             return f"tagged {excluded[0]!r}, which tags_exclude lists"
 
-        if self.tags_include and not any(tag.casefold() in tags for tag in self.tags_include):
+        if self.tags_include and not any(fold(tag) in tags for tag in self.tags_include):
             return f"has none of the tags {self.tags_include}"
 
         return None

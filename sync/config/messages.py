@@ -93,7 +93,9 @@ def _given(loc: tuple[Any, ...], value: object) -> str:
 def _choice_message(given: str, value: object, expected: str) -> str:
     allowed = _QUOTED.findall(expected)
     message = f"invalid value {given}; allowed values: " + ", ".join(repr(v) for v in allowed)
-    close = difflib.get_close_matches(value, allowed, n=1) if isinstance(value, str) else []
+    # A higher cutoff than difflib's 0.6 keeps short values ('5:4' and '3:4') from matching.
+    matches = difflib.get_close_matches(value, allowed, n=1, cutoff=0.75)
+    close = matches if isinstance(value, str) else []
     return message + (f"; did you mean {close[0]!r}?" if close else "")
 
 

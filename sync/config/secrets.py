@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import PlainValidator, SecretStr, ValidationInfo
+from pydantic import (
+    PlainSerializer,
+    PlainValidator,
+    SecretStr,
+    SerializationInfo,
+    ValidationInfo,
+)
 
 from sync.config.fields import invalid
 
@@ -95,5 +101,13 @@ def expand_env_references(value: str, info: ValidationInfo) -> str:
     return ENV_REFERENCE.sub(lambda match: lookup_env(match.group(1), env), value)
 
 
+def _serialize_secret(secret: EnvSecret, info: SerializationInfo) -> str | EnvSecret:
+    # JSON output gets the masked text; pydantic's own SecretStr serializer
+    # fails behind a PlainValidator (pydantic 2.14), so it is replaced here.
+    return str(secret) if info.mode == "json" else secret
+
+
 # A credential: the file holds `${VAR}`, the model holds the variable's value.
-SecretRef = Annotated[EnvSecret, PlainValidator(_resolve_secret)]
+SecretRef = Annotated[
+    EnvSecret, PlainValidator(_resolve_secret), PlainSerializer(_serialize_secret)
+]

@@ -89,7 +89,7 @@ class DatabaseSettings(ConfigModel):
                 "or postgresql+asyncpg://user@host/database"
             ) from None
 
-        return _async_url(url, context_config_dir(info)).render_as_string(hide_password=False)
+        return _render_url(_async_url(url, context_config_dir(info)), text)
 
     @property
     def display_url(self) -> str:
@@ -117,6 +117,16 @@ def _async_url(url: URL, config_dir: Path) -> URL:
             url = url.set(database=str(config_dir / path))
 
     return url
+
+
+def _render_url(url: URL, written: str) -> str:
+    if not url.drivername.startswith("sqlite"):
+        return url.render_as_string(hide_password=False)
+
+    # SQLAlchemy would percent-encode the path (':memory:', non-ASCII folder
+    # names); SQLite URLs carry no password, so the path is written as is.
+    query = written.partition("?")[2]
+    return f"{url.drivername}:///{url.database or ''}" + (f"?{query}" if query else "")
 
 
 class ServerSettings(ConfigModel):
