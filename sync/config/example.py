@@ -86,7 +86,7 @@ job_check_interval = "15s"
 reconcile_interval = "1d"
 # How long processed webhook deliveries are kept (duration).
 inbox_retention = "7d"
-# How long a daemon holds claimed work before another daemon may take it over (duration).
+# How long a daemon keeps its claim on work before another daemon may take it over (duration).
 lease = "2m"
 # Products processed at once per store.
 concurrency_per_store = 2
@@ -115,13 +115,13 @@ api_version = "2025-01"
 poll_interval = "15m"
 # Time limit for one store API request (duration).
 timeout = "60s"
-# Which images get outputs: "featured" (the product's main image only) or
-# "variants" (also each variant's own image).
+# Source images that get outputs: "featured" (the product's main image only)
+# or "variants" (also each variant's own image).
 images = "featured"
-# How finished images are written to the listing: "add" (after the existing
-# images), "featured" (added as the first image), "replace" (added, and the
-# originals detached; `pergai-sync revert` restores them) or "review" (kept in
-# PergAI and the database, not written to the store).
+# Write-back mode of finished images. "add" appends them after the existing
+# images and "featured" adds them as the first image. "replace" adds them and
+# detaches the originals, which `pergai-sync revert` restores. "review" keeps
+# them in PergAI and the database without writing to the store.
 write_back = "featured"
 # Alt text of written images. Fields: {title}, {product_type}, {category},
 # {tags}, {vendor}, {scene} (empty for tools) and {output} (scene or tool name).
@@ -300,6 +300,7 @@ def _ref(secret: str) -> str:
 
 
 def _pair(key: str, value: str | int) -> str:
-    # A JSON string is a valid TOML basic string.
+    # json.dumps escapes quotes, backslashes and control characters the way a
+    # TOML basic string does; DEL would be left raw, and these values never contain it.
     rendered = str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
     return f"{key} = {rendered}"

@@ -54,6 +54,9 @@ def invalid_many(problems: list[LocatedProblem]) -> PydanticCustomError:
 
     A model validator can raise only one error, and its location is the
     table; the error formatter expands these into one line per problem.
+    NOTE: pydantic runs a table's model validator only once all its keys are
+    valid, so these problems appear after the key errors are fixed (the loader
+    re-checks duplicate names and output keys on the raw file to report them early).
     """
     summary = "; ".join(message for _, message in problems)
     return PydanticCustomError(

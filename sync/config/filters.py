@@ -1,4 +1,4 @@
-"""Which store products get PergAI images: the `[stores.filters]` table.
+"""Product selection for PergAI images: the `[stores.filters]` table.
 
 Every filter that is set must match (they combine with AND); a list left
 empty does not filter. Names compare without case or accents, with Turkish

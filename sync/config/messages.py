@@ -1,8 +1,9 @@
 """Translation of pydantic validation errors into config problems a merchant can act on.
 
-pydantic reports locations as tuples and uses its own wording; this module
-turns them into TOML key paths and messages that show the value given, the
-values allowed and, for a near-miss, the key or value that was probably meant.
+pydantic reports locations as tuples and uses its own wording. This module
+turns them into TOML key paths and into messages that show the value given
+and the values allowed. For a near-miss it adds the key or value that was
+probably meant.
 Values of secret keys are never shown.
 """
 

@@ -107,7 +107,7 @@ def _serialize_secret(secret: EnvSecret, info: SerializationInfo) -> str | EnvSe
     return str(secret) if info.mode == "json" else secret
 
 
-# A credential: the file holds `${VAR}`, the model holds the variable's value.
+# A credential: the file contains `${VAR}`, and the model stores the variable's value.
 SecretRef = Annotated[
     EnvSecret, PlainValidator(_resolve_secret), PlainSerializer(_serialize_secret)
 ]

@@ -315,8 +315,13 @@ def test_secrets_never_in_repr_or_dump(config_file: Path) -> None:
 
     settings = load_config(config_file, ENV)
 
-    shown = [repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())]
-    for text in shown:
+    renderings = [
+        repr(settings),
+        str(settings),
+        settings.model_dump_json(),
+        str(settings.model_dump()),
+    ]
+    for text in renderings:
         for secret in SECRET_VALUES:
             assert secret not in text
     assert isinstance(settings.pergai.api_key, EnvSecret)
