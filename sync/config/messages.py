@@ -25,6 +25,9 @@ from sync.config.secrets import SECRET_KEYS
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _QUOTED = re.compile(r"'([^']*)'")
 
+# Arrays of tables, by key, with the header that starts one entry.
+_ARRAY_TABLES = {"stores": "[[stores]]", "outputs": "[[stores.outputs]]"}
+
 _TYPE_NAMES = {
     "string_type": "a string",
     "int_type": "an integer",
@@ -79,8 +82,12 @@ def _message(details: ErrorDetails, root: type[BaseModel], loc: tuple[Any, ...])
     if kind in ("literal_error", "enum"):
         return _choice_message(given, details.get("input"), str(ctx.get("expected", "")))
 
+    if kind == "list_type" and loc and loc[-1] in _ARRAY_TABLES:
+        header = _ARRAY_TABLES[loc[-1]]
+        return f"expected an array of tables, got {given}; write each entry as {header}"
+
     if kind in _TYPE_NAMES:
-        return f"invalid value {given}: expected {_TYPE_NAMES[kind]}"
+        return f"expected {_TYPE_NAMES[kind]}, got {given}"
 
     reason = details["msg"].replace("Input should be", "must be")
     return f"invalid value {given}: {reason[:1].lower()}{reason[1:]}"

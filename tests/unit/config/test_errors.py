@@ -192,7 +192,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         MINIMAL + "[server]\nport = '8080'\n",
-        ["server.port: invalid value '8080': expected an integer"],
+        ["server.port: expected an integer, got '8080'"],
         id="port-as-string",
     ),
     pytest.param(
@@ -237,6 +237,14 @@ ERROR_CASES = [
         id="no-stores",
     ),
     pytest.param(
+        PERGAI + SHOPIFY + "[stores.outputs]\nscene = 'studio'\n",
+        [
+            "stores[0].outputs: expected an array of tables, got a table; write each entry "
+            "as [[stores.outputs]]",
+        ],
+        id="outputs-as-single-table",
+    ),
+    pytest.param(
         PERGAI + SHOPIFY,
         ["stores[0].outputs: required key is missing"],
         id="store-without-outputs",
@@ -268,7 +276,7 @@ ERROR_CASES = [
     ),
     pytest.param(
         PERGAI + SHOPIFY + '[stores.category_map]\n"Giyim > Kapüşonlu" = 7\n' + STUDIO,
-        ['stores[0].category_map."Giyim > Kapüşonlu": invalid value 7: expected a string'],
+        ['stores[0].category_map."Giyim > Kapüşonlu": expected a string, got 7'],
         id="category-map-turkish-key",
     ),
 ]
