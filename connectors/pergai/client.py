@@ -3,8 +3,8 @@
 One private ``_request`` sends every HTTP request: it bounds concurrency with a
 semaphore, applies the per-request timeout, translates failures into
 ``sync.errors`` classes and retries what can be retried. A POST that creates
-something is never resent after a response was lost (the record may exist);
-``find_product`` and ``find_generations`` let the caller look it up instead.
+something is not resent after its response was lost, because the record may
+exist. ``find_product`` and ``find_generations`` let the caller look it up.
 
 The API key goes only to the API's own paths, never to the signed file URLs
 ``download`` fetches, and never into logs or error messages.
@@ -44,7 +44,7 @@ from connectors.pergai.models import (
     ToolResult,
 )
 from connectors.retry import RetryPolicy, with_retry
-from sync.errors import ConfigError, InvalidResponseError
+from sync.errors import ConfigError, InvalidResponseError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,14 @@ class PergaiClient:
         body = {"name": name, "category": category, "imagePath": image_path}
         return await self._create("/products", body, Product, "product")
 
-    async def delete_product(self, product_id: str) -> None:
-        await self._delete(f"/products/{segment(product_id)}")
+    async def delete_product(self, product_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a product for good; ``missing_ok`` treats an unknown id as already deleted.
+
+        Pass ``missing_ok`` when repeating a delete whose response was lost: the
+        first attempt may have deleted it, and aiohttp itself resends a DELETE
+        once when a reused connection drops.
+        """
+        await self._delete(f"/products/{segment(product_id)}", missing_ok)
 
     # Categories
 
@@ -161,8 +167,9 @@ class PergaiClient:
         endpoint = f"PUT {path}"
         return parse_model(Category, unwrap_record(payload, endpoint, "category"), endpoint)
 
-    async def delete_category(self, category_id: str) -> None:
-        await self._delete(f"/categories/{segment(category_id)}")
+    async def delete_category(self, category_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a category; ``missing_ok`` as for ``delete_product``."""
+        await self._delete(f"/categories/{segment(category_id)}", missing_ok)
 
     # Generations
 
@@ -231,9 +238,12 @@ class PergaiClient:
         path = f"/collections/{segment(collection_id)}"
         return await self._get_record(path, Collection, "collection")
 
-    async def delete_collection(self, collection_id: str) -> None:
-        """Delete a collection; its generations and their images stay."""
-        await self._delete(f"/collections/{segment(collection_id)}")
+    async def delete_collection(self, collection_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a collection; its generations and their images stay.
+
+        ``missing_ok`` treats an unknown id as already deleted, as for ``delete_product``.
+        """
+        await self._delete(f"/collections/{segment(collection_id)}", missing_ok)
 
     async def add_collection_item(self, collection_id: str, generation_id: str) -> CollectionItem:
         path = f"/collections/{segment(collection_id)}/items"
@@ -244,7 +254,7 @@ class PergaiClient:
         """Stream the collection's ZIP file to ``destination`` and return its size in bytes.
 
         The file is written as ``<destination>.part`` and renamed when complete,
-        so ``destination`` never holds a partial download.
+        so ``destination`` never contains a partial download.
         """
         path = f"/collections/{segment(collection_id)}/download"
 
@@ -352,8 +362,17 @@ class PergaiClient:
     async def _tool(self, name: str, body: Mapping[str, Any]) -> ToolResult:
         return await self._create(f"/tools/{name}", body, ToolResult, "generation")
 
-    async def _delete(self, path: str) -> None:
-        await self._request("DELETE", path, read=ignore_body)
+    async def _delete(self, path: str, missing_ok: bool) -> None:
+        try:
+            await self._request("DELETE", path, read=ignore_body)
+        except NotFoundError:
+            if not missing_ok:
+                raise
+            logger.debug(
+                "PergAI DELETE %s returned 404; already deleted",
+                path,
+                extra={"action": "pergai_delete_gone", "endpoint": f"DELETE {path}"},
+            )
 
     async def _request(
         self,
@@ -387,7 +406,10 @@ class PergaiClient:
             return await self._attempt(method, url, endpoint, headers, body, limits, read, absolute)
 
         return await with_retry(
-            attempt, self._retry, description=f"PergAI {endpoint}", resend_unknown=not creates
+            attempt,
+            self._retry,
+            description=f"PergAI {endpoint}",
+            resend_unknown=not creates,
         )
 
     async def _attempt(

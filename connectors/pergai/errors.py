@@ -44,7 +44,7 @@ class SignedUrlError(RemoteError):
 
 def signed_url_error(status: int, endpoint: str) -> SignedUrlError:
     return SignedUrlError(
-        f"PergAI refused the file URL ({status}) on {endpoint}: it expired or its signature "
+        f"PergAI rejected the file URL ({status}) on {endpoint}: it expired or its signature "
         "is invalid; read the generation or product again for a fresh URL",
         service=SERVICE,
         status=status,
@@ -56,30 +56,30 @@ def error_for_status(
 ) -> RemoteError:
     """Build the error for a non-2xx ``status``; ``secret`` is scrubbed from quoted server text."""
     reason = server_reason(body).replace(secret, "***") if secret else server_reason(body)
-    said = f": {reason}" if reason else ""
+    suffix = f": {reason}" if reason else ""
 
     if status == 401 or (status == 403 and not mentions_credits(reason)):
         return AuthenticationError(
-            f"PergAI rejected the API key ({status}) on {endpoint}{said}; {KEY_HINT}",
+            f"PergAI rejected the API key ({status}) on {endpoint}{suffix}; {KEY_HINT}",
             service=SERVICE,
             status=status,
         )
     if status in (402, 403):
         return OutOfCreditsError(
-            f"PergAI account is out of credits ({status}) on {endpoint}{said}; "
+            f"PergAI account is out of credits ({status}) on {endpoint}{suffix}; "
             "top it up, then run `pergai-sync retry`",
             service=SERVICE,
             status=status,
         )
     if status == 404:
         return NotFoundError(
-            f"PergAI has no such record ({status}) on {endpoint}{said}",
+            f"PergAI has no such record ({status}) on {endpoint}{suffix}",
             service=SERVICE,
             status=status,
         )
     if status in (400, 422):
         return BadRequestError(
-            f"PergAI rejected the request as invalid ({status}) on {endpoint}{said}; "
+            f"PergAI rejected the request as invalid ({status}) on {endpoint}{suffix}; "
             "fix the value it names",
             service=SERVICE,
             status=status,
@@ -92,13 +92,13 @@ def error_for_status(
         )
     if status >= 500:
         return ServerError(
-            f"PergAI failed with a server error ({status}) on {endpoint}{said}; "
+            f"PergAI failed with a server error ({status}) on {endpoint}{suffix}; "
             "pergai-sync retries with backoff",
             service=SERVICE,
             status=status,
         )
     return RemoteError(
-        f"PergAI returned an unexpected status {status} on {endpoint}{said}",
+        f"PergAI returned an unexpected status {status} on {endpoint}{suffix}",
         service=SERVICE,
         status=status,
     )

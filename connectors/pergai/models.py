@@ -126,11 +126,11 @@ class Template(PergaiRecord):
 
 
 class ToolResult(PergaiRecord):
-    """The answer of an image tool: a generation-like record to poll, or a finished image URL.
+    """The response of an image tool: a generation-like record to poll, or a finished image URL.
 
     ``id`` and ``status`` are set when the tool runs asynchronously (poll it with
     ``PergaiClient.wait_for_generation``); ``image_url`` or ``result_image_path``
-    holds the finished image.
+    contains the finished image.
     """
 
     id: str | None = None

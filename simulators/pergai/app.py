@@ -77,8 +77,8 @@ async def fetch_session(app: web.Application) -> AsyncIterator[None]:
 async def count_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count every request per endpoint before faults apply, so retries show in the counts.
 
-    The body is read here, ahead of injected latency, as a real server receives the
-    whole request before working on it; a client that times out later has still sent it.
+    The body is read here, ahead of injected latency, because a real server receives
+    the whole request before working on it. A client that times out later has still sent it.
     """
     state_of(request).count(endpoint_name(request))
     if request.can_read_body:
@@ -95,7 +95,7 @@ def endpoint_name(request: web.Request) -> str:
 
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Check the Bearer key on API paths and turn ``ApiError`` into a JSON answer."""
+    """Check the Bearer key on API paths and turn ``ApiError`` into a JSON error response."""
     if request.path.startswith(API_PREFIX) and not key_accepted(request):
         return error_response(401, "Unauthorized: missing or invalid API key")
     try:

@@ -81,7 +81,7 @@ async def add_item(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.Response:
-    """Answer a ZIP holding the image of every completed generation in the collection."""
+    """Return a ZIP containing the image of every completed generation in the collection."""
     state = state_of(request)
     collection = find_collection(state, request.match_info["id"])
 

@@ -11,7 +11,7 @@ from simulators.pergai.settings import PergaiSimSettings
 
 
 class ImageFetchError(Exception):
-    """The imagePath URL cannot be used; the message says why (sent back as a 400)."""
+    """The imagePath URL cannot be used; the message gives the reason (sent back as a 400)."""
 
 
 def is_url(image_path: str) -> bool:

@@ -93,7 +93,7 @@ async def run_tool(request: web.Request) -> web.Response:
 
 
 async def finished_tool(request: web.Request, generation: GenerationRecord) -> web.Response:
-    """Answer a tool run with its finished image URL and no record to poll."""
+    """Return a tool run's finished image URL, with no record to poll."""
     state = state_of(request)
     generation.duration = 0.0
     generation.will_fail = False

@@ -1,8 +1,8 @@
 """Real result images for the simulator's generations and image tools.
 
-Scene shots come from ``simulators.images.scene_render``; the tools do a
-plain version of what their name says with Pillow, so the results are real
-images of the expected size and mode. These functions are CPU work and are
+Scene shots come from ``simulators.images.scene_render``. The tools do a
+simple Pillow version of their operation, so the results are real images of
+the expected size and mode. These functions are CPU work and are
 run in a thread by the handlers.
 """
 

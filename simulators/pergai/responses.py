@@ -28,7 +28,7 @@ PREVIEW_ITEMS = 4
 
 
 class ApiError(Exception):
-    """An error answer: the middleware turns it into JSON with ``error`` and ``message``."""
+    """An error response: the middleware turns it into JSON with ``error`` and ``message``."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -47,7 +47,7 @@ def state_of(request: web.Request) -> PergaiState:
 
 
 def reply_list(request: web.Request, plural: str, records: list[dict[str, Any]]) -> web.Response:
-    """Answer a list in the envelope the settings choose."""
+    """Return a list response in the envelope the settings choose."""
     envelope = state_of(request).settings.envelope
     if envelope == "data":
         return web.json_response({"data": records, "total": len(records)})
@@ -59,7 +59,7 @@ def reply_list(request: web.Request, plural: str, records: list[dict[str, Any]])
 def reply_record(
     request: web.Request, singular: str, record: dict[str, Any], status: int = 200
 ) -> web.Response:
-    """Answer one record in the envelope the settings choose."""
+    """Return a one-record response in the envelope the settings choose."""
     envelope = state_of(request).settings.envelope
     if envelope == "data":
         return web.json_response({"data": record}, status=status)
@@ -143,7 +143,7 @@ async def ensure_result(state: PergaiState, generation: GenerationRecord) -> str
 
 
 async def generation_view(request: web.Request, generation: GenerationRecord) -> dict[str, Any]:
-    """Show a generation as it stands now; a completed one carries a signed result URL."""
+    """Build a generation's current view. A completed one carries a signed result URL."""
     state = state_of(request)
     status = generation.status(state.clock())
     result = None

@@ -49,7 +49,7 @@ def seed_categories(state: PergaiState) -> None:
 
 
 def templates() -> list[dict[str, str]]:
-    """Return the scene templates, one per background colour ``scene_render`` knows."""
+    """Return the scene templates, one per background colour in ``SCENE_COLOURS``."""
     return [
         {"id": name, "name": name, "description": TEMPLATE_DESCRIPTIONS.get(name, name)}
         for name in SCENE_COLOURS

@@ -24,7 +24,7 @@ class PergaiSimSettings:
     ``api_key`` is the one key accepted; when None, any key starting with ``pk_`` is.
     A generation is pending for the first fifth of ``generation_duration``,
     then processing, then completed (or failed at ``failure_rate``).
-    ``out_of_credits`` answers every create of a generation or tool run with
+    ``out_of_credits`` rejects every create of a generation or tool run with
     ``credits_status`` (402, or 403 as some accounts see it).
     ``tools_finish_at_once`` makes the tools return a finished image URL
     instead of a generation-like record to poll.

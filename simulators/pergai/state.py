@@ -104,7 +104,7 @@ class CollectionRecord:
 
 @dataclass
 class PergaiState:
-    """Everything the simulator holds, for handlers and for tests to inspect.
+    """Every record the simulator stores, for handlers and for tests to inspect.
 
     ``requests`` counts requests per endpoint ("POST /generations",
     "GET /generations/{id}"), faulted ones included.

@@ -38,13 +38,13 @@ async def test_every_endpoint_in_envelope(client: PergaiClient, sim: Sim, envelo
 
 
 def odd_api(body: str) -> web.Application:
-    """An API answering every request with ``body`` as JSON text."""
+    """An API that returns ``body`` as JSON text for every request."""
 
-    async def answer(request: web.Request) -> web.Response:
+    async def respond(request: web.Request) -> web.Response:
         return web.Response(text=body, content_type="application/json")
 
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
+    app.router.add_route("*", "/{tail:.*}", respond)
     return app
 
 

@@ -66,7 +66,7 @@ async def test_unavailable_gives_up(client: PergaiClient, sim: Sim) -> None:
 
 
 async def test_server_error_on_create_retried(client: PergaiClient, sim: Sim) -> None:
-    """A 500 answered before the handler ran created nothing, so a resend is safe."""
+    """A 500 returned before the handler ran created nothing, so a resend is safe."""
     sim.faults.error_rates = {500: 0.5}
     sim.faults.random = ScriptedDice(0.0)
 
@@ -166,3 +166,30 @@ async def test_connection_refused_known_not_sent() -> None:
 
     assert not caught.value.outcome_unknown
     assert "check [pergai] base_url" in str(caught.value)
+
+
+async def test_dropped_delete_missing_ok(client: PergaiClient, sim: Sim) -> None:
+    collection = await client.create_collection("Geçici")
+    sim.faults.drop_after_rate = 0.5
+    sim.faults.random = ScriptedDice(0.0)
+
+    await client.delete_collection(collection.id, missing_ok=True)
+
+    assert sim.calls("DELETE /collections/{id}") == 2
+    assert sim.state.collections == {}
+
+
+async def test_delete_missing_not_found(client: PergaiClient) -> None:
+    with pytest.raises(NotFoundError):
+        await client.delete_collection("missing")
+
+
+async def test_concurrency_bounded(sim: Sim) -> None:
+    sim.faults.latency = 0.2
+    async with PergaiClient(sim.base_url, API_KEY, max_concurrency=2, retry=FAST_RETRY) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(client.list_templates() for _ in range(4)))
+        elapsed = time.monotonic() - started
+
+    assert sim.calls("GET /templates") == 4
+    assert elapsed >= 0.4

@@ -51,7 +51,7 @@ def test_status_maps_to_class(status: int, text: str, expected: type[RemoteError
     assert "POST /products" in str(error)
 
 
-def test_unauthorized_message_says_what_to_check() -> None:
+def test_unauthorized_message_names_setting() -> None:
     error = error_for_status(401, body("Unauthorized"), "GET /products", None, SECRET)
 
     assert "PERGAI_API_KEY" in str(error)
