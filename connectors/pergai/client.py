@@ -23,11 +23,17 @@ from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from connectors.pergai.envelope import invalid, unwrap_list, unwrap_record
+from connectors.pergai.bodies import (
+    ignore_body,
+    parse_model,
+    read_json,
+    read_limited,
+    stream_to_file,
+)
+from connectors.pergai.envelope import unwrap_list, unwrap_record
 from connectors.pergai.errors import (
-    SERVICE,
     GenerationTimeoutError,
     error_for_exception,
     error_for_status,
@@ -44,7 +50,7 @@ from connectors.pergai.models import (
     ToolResult,
 )
 from connectors.retry import RetryPolicy, with_retry
-from sync.errors import ConfigError, InvalidResponseError, NotFoundError
+from sync.errors import ConfigError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +59,6 @@ M = TypeVar("M", bound=BaseModel)
 Reader = Callable[[aiohttp.ClientResponse], Awaitable[T]]
 
 DEFAULT_BASE_URL = "https://pergai.com/api/external/v1"
-CHUNK_SIZE = 64 * 1024
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 
 
@@ -114,6 +119,8 @@ class PergaiClient:
             self._session = None
 
     # Products
+
+    # NOTE: the API documents no pagination, so each list call reads one response in full.
 
     async def list_products(self) -> list[Product]:
         return await self._get_list("/products", Product)
@@ -246,6 +253,7 @@ class PergaiClient:
         await self._delete(f"/collections/{segment(collection_id)}", missing_ok)
 
     async def add_collection_item(self, collection_id: str, generation_id: str) -> CollectionItem:
+        # NOTE: the API documents no response body here; this expects the new item record.
         path = f"/collections/{segment(collection_id)}/items"
         body = {"generationId": generation_id}
         return await self._create(path, body, CollectionItem, "item")
@@ -473,62 +481,6 @@ def log_response(endpoint: str, status: int, started: float) -> None:
 
 def elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-async def read_json(response: aiohttp.ClientResponse) -> Any:
-    endpoint = f"{response.method} {response.url.path}"
-    try:
-        return await response.json(content_type=None)
-    except ValueError as error:
-        raise invalid(endpoint, "the body is not JSON") from error
-
-
-async def ignore_body(response: aiohttp.ClientResponse) -> None:
-    await response.read()
-
-
-async def read_limited(response: aiohttp.ClientResponse, max_bytes: int, label: str) -> bytes:
-    """Read the body, failing when it is larger than ``max_bytes``."""
-    data = bytearray()
-    async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-        data.extend(chunk)
-        if len(data) > max_bytes:
-            raise InvalidResponseError(
-                f"PergAI file {label} is larger than {max_bytes} bytes; not downloaded",
-                service=SERVICE,
-            )
-    return bytes(data)
-
-
-async def stream_to_file(response: aiohttp.ClientResponse, destination: Path) -> int:
-    """Write the body to ``destination`` chunk by chunk, file writes running in a thread."""
-    partial = destination.with_name(destination.name + ".part")
-    handle = await asyncio.to_thread(partial.open, "wb")
-    written = 0
-    try:
-        async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-            await asyncio.to_thread(handle.write, chunk)
-            written += len(chunk)
-    except BaseException:
-        await asyncio.to_thread(handle.close)
-        await asyncio.to_thread(partial.unlink, True)
-        raise
-
-    await asyncio.to_thread(handle.close)
-    await asyncio.to_thread(partial.replace, destination)
-    return written
-
-
-def parse_model(model: type[M], payload: Any, endpoint: str) -> M:
-    """Validate ``payload`` as ``model``; field errors name the field, not its value."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or 'record'}: {problem['msg']}"
-            for problem in error.errors(include_input=False, include_url=False)[:3]
-        )
-        raise invalid(endpoint, f"{model.__name__} {problems}") from error
 
 
 def segment(value: str) -> str:

@@ -23,6 +23,8 @@ class PergaiRecord(BaseModel):
 
 
 class GenerationStatus(StrEnum):
+    # NOTE: a status outside these four fails validation (InvalidResponseError) because
+    # the API documents no others; a new vendor status needs adding here.
     PENDING = "pending"
     PROCESSING = "processing"
     COMPLETED = "completed"
