@@ -50,7 +50,7 @@ from connectors.pergai.models import (
     ToolResult,
 )
 from connectors.retry import RetryPolicy, with_retry
-from sync.errors import ConfigError, NotFoundError
+from sync.errors import ConfigError, ImageError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +343,12 @@ class PergaiClient:
     # Result images
 
     async def download(self, url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
-        """Fetch a result image by its signed URL; the API key is not sent with it."""
+        """Fetch a result image by its signed URL; the API key is not sent with it.
+
+        Raises ``ImageError`` when ``url`` is not an absolute http(s) URL.
+        """
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ImageError(f"cannot download PergAI image {url!r}: it is not an http(s) URL")
 
         async def read(response: aiohttp.ClientResponse) -> bytes:
             return await read_limited(response, max_bytes, url_path(url))

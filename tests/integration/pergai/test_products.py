@@ -6,7 +6,7 @@ import pytest
 
 from connectors.pergai import PergaiClient
 from simulators.server import serve
-from sync.errors import BadRequestError, NotFoundError
+from sync.errors import BadRequestError, ImageError, NotFoundError
 from tests.integration.pergai.conftest import Sim
 from tests.integration.pergai.helpers import image_of, store_app
 
@@ -103,3 +103,11 @@ async def test_find_product_by_image_file_name(client: PergaiClient) -> None:
 
 async def test_find_product_none(client: PergaiClient) -> None:
     assert await client.find_product("Nothing", None) is None
+
+
+async def test_download_needs_absolute_url(client: PergaiClient, sim: Sim) -> None:
+    with pytest.raises(ImageError) as caught:
+        await client.download("products/sample.png")
+
+    assert "not an http(s) URL" in str(caught.value)
+    assert sim.state.requests["total"] == 0
