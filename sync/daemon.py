@@ -1,0 +1,263 @@
+"""`pergai-sync run`: the webhook server, the timers and the engine in one process.
+
+APScheduler only fires timers (poll a store, wake the engine, reconcile,
+prune, renew leases); correctness never depends on a timer firing once,
+because every piece of work is claimed in the database. A webhook wakes the
+engine at once; the timers are the safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from connectors.base import WebhookDelivery
+from storage.migrate import upgrade
+from sync.config.settings import Settings
+from sync.context import Context, StoreRuntime
+from sync.discovery import poll_store
+from sync.engine import Engine
+from sync.errors import PergaiSyncError
+from sync.progress import open_work_count
+from sync.runtime import open_context, platform_of
+from sync.server import StoreEndpoint, WebhookServer
+
+logger = logging.getLogger(__name__)
+
+
+class RepositoryInbox:
+    """The webhook server's inbox, backed by the mapping database."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def record_delivery(
+        self, store: str, platform: str, delivery: WebhookDelivery, raw: str
+    ) -> bool:
+        store_id = self.ctx.stores[store].store_id
+        recorded = await self.ctx.repo.record_delivery(
+            store_id, platform, delivery.key, delivery.topic, raw
+        )
+        return recorded.new
+
+    async def ping(self) -> None:
+        await self.ctx.repo.ping()
+
+
+class OutageLog:
+    """Logs a failing store once when polling starts failing and once when it recovers."""
+
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+
+    def failed(self, store: str, error: PergaiSyncError) -> None:
+        if store not in self.down:
+            self.down.add(store)
+            logger.error(
+                "polling %s failed: %s",
+                store,
+                error,
+                extra={"action": "poll_failed", "store": store},
+            )
+
+    def succeeded(self, store: str) -> None:
+        if store in self.down:
+            self.down.discard(store)
+            logger.info(
+                "polling %s works again", store, extra={"action": "poll_recovered", "store": store}
+            )
+
+
+class Daemon:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.engine = Engine(ctx)
+        self.wake_event = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.outages = OutageLog()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.rounds = 0
+
+    # Timers
+
+    def schedule(self) -> None:
+        daemon = self.ctx.settings.daemon
+        for store in self.ctx.stores.values():
+            self.scheduler.add_job(
+                self.poll,
+                "interval",
+                args=[store],
+                seconds=store.config.poll_interval,
+                id=f"poll-{store.name}",
+                max_instances=1,
+                coalesce=True,
+            )
+            self.scheduler.add_job(
+                self.poll,
+                "interval",
+                args=[store, True],
+                seconds=daemon.reconcile_interval,
+                id=f"reconcile-{store.name}",
+                max_instances=1,
+                coalesce=True,
+            )
+        self.scheduler.add_job(self.wake, "interval", seconds=daemon.drain_interval, id="drain")
+        self.scheduler.add_job(self.wake, "interval", seconds=daemon.job_check_interval, id="jobs")
+        self.scheduler.add_job(
+            self.renew, "interval", seconds=max(daemon.lease / 3, 1.0), id="renew", max_instances=1
+        )
+        self.scheduler.add_job(self.prune, "interval", hours=6, id="prune", max_instances=1)
+
+    async def poll(self, store: StoreRuntime, full: bool = False) -> None:
+        try:
+            count = await poll_store(self.ctx, store, full=full)
+        except PergaiSyncError as error:
+            self.outages.failed(store.name, error)
+            return
+        self.outages.succeeded(store.name)
+        if count:
+            self.wake()
+
+    def wake(self, store: str | None = None) -> None:
+        self.wake_event.set()
+
+    async def renew(self) -> None:
+        with contextlib.suppress(PergaiSyncError):
+            await self.ctx.repo.renew_leases(self.ctx.owner, self.ctx.lease_seconds)
+
+    async def prune(self) -> None:
+        retention = timedelta(seconds=self.ctx.settings.daemon.inbox_retention)
+        with contextlib.suppress(PergaiSyncError):
+            await self.ctx.repo.prune_deliveries(retention)
+
+    # The engine loop
+
+    async def work(self) -> None:
+        """Run due work whenever woken, and at least every drain interval."""
+        interval = self.ctx.settings.daemon.drain_interval
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
+            self.wake_event.clear()
+            if self.stopping.is_set():
+                break
+            await self.round()
+
+    async def round(self) -> None:
+        try:
+            while not self.stopping.is_set() and await self.engine.run_due():
+                self.rounds += 1
+            await self.update_gauges()
+        except PergaiSyncError:
+            logger.exception("engine round failed", extra={"action": "round_failed"})
+
+    async def update_gauges(self) -> None:
+        counts = await self.ctx.repo.stage_counts()
+        for store, stages in counts.items():
+            for stage, count in stages.items():
+                self.ctx.metrics.products.labels(store=store, stage=stage.value).set(count)
+        running = sum(
+            statuses.get("running", 0)  # type: ignore[call-overload]
+            for statuses in (await self.ctx.repo.render_counts()).values()
+        )
+        self.ctx.metrics.jobs_running.set(running)
+
+    # Lifecycle
+
+    async def start_server(self) -> web.AppRunner:
+        settings = self.ctx.settings
+        endpoints = {
+            name: StoreEndpoint(platform_of(store.config), store.connector)
+            for name, store in self.ctx.stores.items()
+        }
+        server = WebhookServer(
+            endpoints,
+            RepositoryInbox(self.ctx),
+            self.ctx.metrics,
+            self.wake,
+            max_body_bytes=settings.server.max_body_bytes,
+        )
+        runner = web.AppRunner(server.app(), handle_signals=False, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.server.host, settings.server.port).start()
+        logger.info(
+            "webhook server listening on http://%s:%s",
+            settings.server.host,
+            runner.addresses[0][1] if runner.addresses else settings.server.port,
+            extra={"action": "server_started"},
+        )
+        return runner
+
+    async def run(self, *, until_done: bool = False) -> None:
+        """Serve and work until ``stop`` (or, with ``until_done``, until nothing is left)."""
+        runner = await self.start_server()
+        self.schedule()
+        self.scheduler.start()
+        for store in self.ctx.stores.values():
+            await self.poll(store)
+
+        worker = asyncio.create_task(self.work(), name="engine")
+        try:
+            if until_done:
+                await self.wait_until_settled()
+            else:
+                await self.stopping.wait()
+        finally:
+            await self.shutdown(runner, worker)
+
+    async def wait_until_settled(self) -> None:
+        while not self.stopping.is_set():
+            await asyncio.sleep(0.5)
+            if await open_work_count(self.ctx.repo) == 0:
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake_event.set()
+
+    async def shutdown(self, runner: web.AppRunner, worker: asyncio.Task[None]) -> None:
+        """Stop the timers and the server, let the current round finish, release leases."""
+        self.stop()
+        self.scheduler.shutdown(wait=False)
+        await runner.cleanup()
+
+        grace = self.ctx.settings.daemon.shutdown_grace
+        try:
+            await asyncio.wait_for(worker, timeout=grace)
+        except TimeoutError:
+            logger.warning(
+                "in-flight steps did not finish within %.0f s",
+                grace,
+                extra={"action": "shutdown_timeout"},
+            )
+
+        released = await self.ctx.repo.release_leases(self.ctx.owner)
+        logger.info(
+            "stopped; released %d leases",
+            released,
+            extra={"action": "stopped", "owner": self.ctx.owner},
+        )
+
+
+async def run_daemon(settings: Settings, *, until_done: bool = False) -> None:
+    """Apply migrations, take the database, and run the daemon until SIGTERM or SIGINT."""
+    await upgrade(settings.database.url)
+    async with open_context(settings) as ctx:
+        lock = ctx.repo.db.lock_for_daemon(ctx.owner)
+        try:
+            daemon = Daemon(ctx)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, daemon.stop)
+            logger.info(
+                "daemon %s started", ctx.owner, extra={"action": "started", "owner": ctx.owner}
+            )
+            await daemon.run(until_done=until_done)
+        finally:
+            lock.release()

@@ -1,0 +1,158 @@
+"""Discovery: read store catalogues (polling, reconciliation) and webhooks into product links."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from connectors.base import CatalogueItem, EventKind, StoreEvent
+from storage.stores import Cursor
+from sync.context import Context, StoreRuntime
+from sync.errors import PergaiSyncError
+from sync.server import decode_raw
+
+logger = logging.getLogger(__name__)
+
+# Re-read this much before the cursor: stores stamp changes to the second and a
+# write may commit after a scan read past its second.
+CURSOR_OVERLAP = timedelta(seconds=2)
+
+
+async def record_item(ctx: Context, store: StoreRuntime, item: CatalogueItem) -> None:
+    """Upsert a product (and, when configured, each variant with its own image)."""
+    await ctx.repo.upsert_catalogue_item(store.store_id, item)
+    if store.config.images != "variants":
+        return
+
+    for variant in item.variants:
+        if variant.image is None or variant.image.ours:
+            continue
+        variant_item = CatalogueItem(
+            product_id=item.product_id,
+            title=f"{item.title} - {variant.title}",
+            updated_at=item.updated_at,
+            status=item.status,
+            product_type=item.product_type,
+            categories=item.categories,
+            tags=item.tags,
+            images=(variant.image,),
+        )
+        await ctx.repo.upsert_catalogue_item(store.store_id, variant_item, variant.id)
+
+
+async def poll_store(ctx: Context, store: StoreRuntime, *, full: bool = False) -> int | None:
+    """Read the store's changes since its cursor; return how many products, None if leased.
+
+    The per-store lease makes one daemon at a time poll a store. ``full``
+    reads the whole catalogue (reconciliation) and also notices deletions.
+    """
+    lease = max(ctx.lease_seconds, 60.0)
+    if not await ctx.repo.acquire_store_lease(store.store_id, ctx.owner, lease):
+        return None
+
+    try:
+        return await scan(ctx, store, full=full)
+    finally:
+        await ctx.repo.release_store_lease(store.store_id, ctx.owner)
+
+
+async def scan(ctx: Context, store: StoreRuntime, *, full: bool) -> int:
+    until = ctx.clock()
+    cursor = None if full else await ctx.repo.get_cursor(store.store_id)
+    since = cursor.updated_at - CURSOR_OVERLAP if cursor else None
+
+    seen: set[str] = set()
+    async for item in store.connector.catalogue_changes(since, until):
+        await record_item(ctx, store, item)
+        seen.add(item.product_id)
+
+    await ctx.repo.set_cursor(store.store_id, Cursor(until), owner=ctx.owner)
+    if full:
+        await notice_deletions(ctx, store, seen)
+
+    logger.info(
+        "read %d changed products from %s",
+        len(seen),
+        store.name,
+        extra={"action": "poll", "store": store.name},
+    )
+    return len(seen)
+
+
+async def notice_deletions(ctx: Context, store: StoreRuntime, seen: set[str]) -> None:
+    """Mark links whose product a full scan did not see, once the store confirms it is gone."""
+    known = set(await ctx.repo.live_product_ids(store.store_id))
+    for product_id in known - seen:
+        if await store.connector.get_product(product_id) is None:
+            await delete_product(ctx, store, product_id)
+
+
+async def delete_product(ctx: Context, store: StoreRuntime, product_id: str) -> None:
+    """Stop the work of a product the store deleted, and its PergAI product when configured."""
+    links = await ctx.repo.links_of_product(store.store_id, product_id)
+    await ctx.repo.mark_deleted(store.store_id, product_id)
+    logger.info(
+        "product %s deleted in the store",
+        product_id,
+        extra={"action": "deleted", "store": store.name, "product": product_id},
+    )
+    if not ctx.settings.pergai.delete_products_on_store_delete:
+        return
+
+    for link in links:
+        if link.pergai_product_id:
+            await ctx.pergai.delete_product(link.pergai_product_id)
+
+
+async def apply_event(ctx: Context, store: StoreRuntime, event: StoreEvent) -> str:
+    """Apply one webhook event; return a short outcome for the inbox row."""
+    if event.kind is EventKind.PRODUCT_DELETED and event.product_id:
+        await delete_product(ctx, store, event.product_id)
+        return "deleted"
+
+    if event.kind is EventKind.PRODUCT_CHANGED and event.product_id:
+        item = event.item or await store.connector.get_product(event.product_id)
+        if item is None:
+            await delete_product(ctx, store, event.product_id)
+            return "deleted"
+        await record_item(ctx, store, item)
+        return "recorded"
+
+    if event.kind is EventKind.STORE_UNINSTALLED:
+        logger.error(
+            "store %s uninstalled the app; its webhooks and credentials no longer work",
+            store.name,
+            extra={"action": "store_uninstalled", "store": store.name},
+        )
+        return "uninstalled"
+
+    # pergai-sync keeps no customer data, so a privacy request has nothing to erase or send.
+    return "nothing to do"
+
+
+async def process_inbox(ctx: Context, limit: int = 100) -> int:
+    """Apply unprocessed webhook deliveries; return how many were processed."""
+    deliveries = await ctx.repo.claim_deliveries(
+        ctx.owner, limit=limit, lease_seconds=ctx.lease_seconds
+    )
+    for delivery in deliveries:
+        assert delivery.id is not None
+        store = ctx.store_by_id(delivery.store_id)
+        outcome = await process_delivery(ctx, store, delivery.body)
+        await ctx.repo.mark_delivery_processed(delivery.id, outcome, owner=ctx.owner)
+    return len(deliveries)
+
+
+async def process_delivery(ctx: Context, store: StoreRuntime, body: bytes) -> str:
+    headers, raw = decode_raw(body.decode("utf-8"))
+    try:
+        delivery = store.connector.parse_webhook(headers, raw)
+        outcomes = [await apply_event(ctx, store, event) for event in delivery.events]
+    except PergaiSyncError as error:
+        logger.warning(
+            "webhook delivery could not be applied: %s",
+            error,
+            extra={"action": "webhook_failed", "store": store.name},
+        )
+        return f"failed: {error}; the next poll reads the product"
+    return ", ".join(outcomes) or "no events"

@@ -1,0 +1,61 @@
+"""Turn a step's error into its next state: retry later, wait, or fail with a reason."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connectors.pergai import GenerationTimeoutError
+from sync.errors import (
+    AuthenticationError,
+    ImageError,
+    OutOfCreditsError,
+    PergaiSyncError,
+    RateLimitedError,
+    RemoteError,
+)
+
+MAX_ATTEMPTS = 6
+BASE_DELAY = 10.0
+MAX_DELAY = 3600.0
+# Out of credits is not the product's fault: check again on this period, without a limit.
+CREDITS_RECHECK = 1800.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do after an error: try again at ``retry_at``, or give up (``retry_at`` None)."""
+
+    reason: str
+    retry_at: datetime | None
+    counts_attempt: bool = True
+
+
+def backoff(attempts: int, now: datetime) -> datetime:
+    """Return when to try again after ``attempts`` failures: exponential, full jitter."""
+    ceiling = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
+    return now + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def judge(error: PergaiSyncError, attempts: int, now: datetime) -> Verdict:
+    """Decide the next state after ``error`` on a step that has failed ``attempts`` times."""
+    reason = str(error)
+
+    if isinstance(error, OutOfCreditsError):
+        return Verdict(reason, now + timedelta(seconds=CREDITS_RECHECK), counts_attempt=False)
+
+    if isinstance(error, AuthenticationError | ImageError):
+        return Verdict(reason, None)
+
+    retryable = isinstance(error, RemoteError) and error.retryable
+    if isinstance(error, GenerationTimeoutError):
+        retryable = True
+    if not retryable or attempts >= MAX_ATTEMPTS:
+        suffix = "" if not retryable else f" (gave up after {attempts} attempts)"
+        return Verdict(reason + suffix, None)
+
+    retry_at = backoff(attempts, now)
+    if isinstance(error, RateLimitedError) and error.retry_after:
+        retry_at = max(retry_at, now + timedelta(seconds=error.retry_after))
+    return Verdict(reason, retry_at)
