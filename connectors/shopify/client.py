@@ -83,6 +83,11 @@ class ShopifyGraphQL:
         self.throttled = 0
         self.points_used = 0.0
 
+    def forget_costs(self) -> None:
+        """Drop what the client learnt about the bucket and query costs (after a long pause)."""
+        self.throttle = None
+        self._costs.clear()
+
     async def execute(
         self, document: str, variables: dict[str, Any] | None = None, *, mutation: bool = False
     ) -> dict[str, Any]:
