@@ -67,6 +67,10 @@ ROUTES: list[Route] = [
         re.compile(r"webhooks"),
         {"GET": collections.list_webhooks, "POST": collections.create_webhook},
     ),
+    (
+        re.compile(r"webhooks/(?P<id>\d+)"),
+        dict.fromkeys(("PUT", "PATCH", "POST"), collections.update_webhook),
+    ),
     (re.compile(r"system_status"), {"GET": collections.system_status}),
 ]
 

@@ -170,6 +170,21 @@ async def create_webhook(ctx: Ctx) -> web.Response:
     return json_response(webhook_json(ctx.state, webhook, ctx.home), status=201)
 
 
+async def update_webhook(ctx: Ctx) -> web.Response:
+    ctx.require("edit")
+    body = await ctx.json_body()
+    webhook = ctx.state.webhooks.get(ctx.ids["id"])
+    if webhook is None:
+        raise ApiError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
+    for name in ("name", "secret", "status", "delivery_url"):
+        if isinstance(body.get(name), str) and body[name]:
+            setattr(webhook, name, body[name])
+    webhook.date_modified_gmt = ctx.state.now()
+    if webhook.status == "active":
+        webhook.failure_count = 0
+    return json_response(webhook_json(ctx.state, webhook, ctx.home))
+
+
 async def system_status(ctx: Ctx) -> web.Response:
     ctx.require("list")
     return json_response(
