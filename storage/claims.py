@@ -130,7 +130,7 @@ class ClaimQueries(QueryBase):
                 .order_by(col(Render.next_attempt_at), col(Render.id))
                 .execution_options(populate_existing=True)
             )
-            return [ClaimedRender(render, link) for render, link in rows.tuples()]
+            return [ClaimedRender(render, link) for render, link in rows]
 
     async def renew_leases(self, owner: str, lease_seconds: float) -> int:
         """Push back the expiry of every lease ``owner`` holds; return how many rows.

@@ -42,7 +42,9 @@ ACCEPTED_FORMS = (
 # Milliseconds a SQLite connection waits for another writer before failing.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "pergai_sqlite_begin"
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+# Everything between "user:" and the last "@" counts as the password, so a
+# password with an unescaped "@" or "/" is still hidden whole.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
 
 
 def mask_url(url: str) -> str:

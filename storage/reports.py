@@ -53,7 +53,7 @@ class ReportQueries(QueryBase):
         )
         counts: dict[str, dict[Stage, int]] = defaultdict(dict)
         async with self.db.read() as session:
-            for store, stage, count in (await session.execute(query)):
+            for store, stage, count in await session.execute(query):
                 counts[store][stage] = count
         return dict(counts)
 
@@ -67,7 +67,7 @@ class ReportQueries(QueryBase):
         )
         counts: dict[str, dict[RenderStatus, int]] = defaultdict(dict)
         async with self.db.read() as session:
-            for store, status, count in (await session.execute(query)):
+            for store, status, count in await session.execute(query):
                 counts[store][status] = count
         return dict(counts)
 
@@ -112,8 +112,8 @@ class ReportQueries(QueryBase):
             .where(col(DailyUsage.day) == day)
         )
         async with self.db.read() as session:
-            rows = (await session.execute(query)).tuples()
-            return {name: used for name, used in rows}
+            rows = (await session.execute(query)).all()
+        return dict(rows)
 
     async def revert_targets(
         self, store_id: int, product_id: str | None = None
@@ -133,7 +133,7 @@ class ReportQueries(QueryBase):
 
         targets: dict[int, RevertTarget] = {}
         async with self.db.read() as session:
-            for render, link in (await session.execute(query)):
+            for render, link in await session.execute(query):
                 assert link.id is not None
                 targets.setdefault(link.id, RevertTarget(link, [])).renders.append(render)
         return list(targets.values())
