@@ -178,7 +178,11 @@ class ShopifyState:
 
     def image_bytes(self, media: SimMedia) -> bytes | None:
         if media.data is None and media.placeholder is not None:
-            media.data = product_placeholder(media.placeholder)
+            jpeg = media.filename.lower().endswith((".jpg", ".jpeg"))
+            media.data = product_placeholder(
+                media.placeholder, image_format="JPEG" if jpeg else "PNG"
+            )
+            media.mime = "image/jpeg" if jpeg else "image/png"
         return media.data
 
     def delete_media(self, value: str) -> None:

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,18 +67,16 @@ class WebhookSender:
     pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     def subscribe(self, topic: str, url: str) -> dict[str, Any] | None:
-        """Add a subscription; return None when this topic already has that address."""
-        if any(s["topic"] == topic and s["callbackUrl"] == url for s in self.subscriptions):
+        """Add a subscription to ``topic`` (``products/update``); None when it already exists."""
+        if any(s["topic_path"] == topic and s["callbackUrl"] == url for s in self.subscriptions):
             return None
         subscription = {
             "id": gid("WebhookSubscription", len(self.subscriptions) + 1),
             "topic": topic.upper().replace("/", "_"),
+            "topic_path": topic,
             "format": "JSON",
             "callbackUrl": url,
-            "_topic": topic,
         }
-        subscription["topic"] = topic.upper().replace("/", "_")
-        subscription["topic_path"] = topic
         self.subscriptions.append(subscription)
         return subscription
 
@@ -134,10 +131,10 @@ class WebhookSender:
                 logger.debug("webhook delivery to %s failed: %s", delivery.url, error)
             await asyncio.sleep(0.05 * 2**attempt)
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Wait until every queued delivery has been attempted."""
-        if self.pending:
-            await asyncio.wait(set(self.pending), timeout=timeout)
+    async def drain(self) -> None:
+        """Wait until every queued delivery has been attempted (bounded by the delivery timeouts)."""
+        while self.pending:
+            await asyncio.wait(set(self.pending))
 
 
 def product_payload(product: SimProduct, state: ShopifyState) -> dict[str, Any]:
@@ -216,13 +213,9 @@ def media_payload(
             "src": state.cdn_url(media) if ready else None,
             "width": media.width,
             "height": media.height,
-            "status": media.status,
+            "status": media.status.lower(),
         },
         "product_id": product.id,
-        "status": media.status,
+        "status": media.status.lower(),
         "variant_ids": [v.id for v in product.variants if media.id in v.media_ids],
     }
-
-
-def rng_choice(rng: random.Random, values: list[Any]) -> Any:
-    return rng.choice(values)
