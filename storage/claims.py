@@ -182,3 +182,25 @@ class ClaimQueries(QueryBase):
                 .values(lease_owner=None, lease_expires_at=None)
             )
         return rowcount(result) == 1
+
+    async def lease_link(self, link_id: int, owner: str, lease_seconds: float) -> bool:
+        """Take the lease on one link whatever its stage; False when another owner holds it.
+
+        Writing images back holds the link's lease, so two renders of one
+        product are never written at once: both would read the listing and
+        the second write would leave out the first one's image.
+        """
+        now = self.now()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(ProductLink)
+                .where(
+                    col(ProductLink.id) == link_id,
+                    or_(
+                        lease_free(ProductLink.lease_owner, ProductLink.lease_expires_at, now),
+                        col(ProductLink.lease_owner) == owner,
+                    ),
+                )
+                .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+            )
+        return rowcount(result) == 1

@@ -217,3 +217,27 @@ def simulate_pergai(port: int) -> None:
     from simulators.pergai.__main__ import main as pergai_main
 
     pergai_main(["--port", str(port)])
+
+
+def simulator_args(port: int, catalogue: str | None) -> list[str]:
+    return ["--port", str(port), *(["--catalogue", catalogue] if catalogue else [])]
+
+
+@simulate.command(name="shopify")
+@click.option("--port", default=8182, show_default=True)
+@click.option("--catalogue", type=click.Path(exists=True, dir_okay=False), default=None)
+def simulate_shopify(port: int, catalogue: str | None) -> None:
+    """The Shopify Admin API simulator."""
+    from simulators.shopify.__main__ import main as shopify_main
+
+    shopify_main(simulator_args(port, catalogue))
+
+
+@simulate.command(name="woocommerce")
+@click.option("--port", default=8183, show_default=True)
+@click.option("--catalogue", type=click.Path(exists=True, dir_okay=False), default=None)
+def simulate_woocommerce(port: int, catalogue: str | None) -> None:
+    """The WooCommerce REST API simulator."""
+    from simulators.woocommerce.__main__ import main as woocommerce_main
+
+    woocommerce_main(simulator_args(port, catalogue))

@@ -160,12 +160,12 @@ async def print_status(ctx: Context) -> None:
 
     for name, store in ctx.stores.items():
         budget = store.config.daily_budget
+        if budget is None:
+            continue
         used = usage.get(name, 0)
-        line = f"{name}: {used} PergAI jobs today"
-        if budget is not None:
-            line += f" of a daily budget of {budget}"
-            if used >= budget:
-                line += "; spent, new jobs wait until 00:00 UTC"
+        line = f"{name}: {used} of {budget} PergAI jobs of today's budget used"
+        if used >= budget:
+            line += "; spent, new jobs wait until 00:00 UTC"
         console.print(line)
 
     failures = await ctx.repo.recent_failures()

@@ -133,6 +133,8 @@ async def run_demo(output: Path, catalogue: Path | None, max_wait: float) -> int
             public_url=f"http://127.0.0.1:{port}",
             poll_interval="10s",
         )
+        # Simulated jobs take seconds, so check them often and finish the demo quickly.
+        config_text += '\n[daemon]\njob_check_interval = "1s"\ndrain_interval = "1s"\n'
         await asyncio.to_thread(write_file, config_file, config_text.encode("utf-8"))
         os.environ.update(
             {

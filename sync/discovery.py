@@ -70,7 +70,8 @@ async def scan(ctx: Context, store: StoreRuntime, *, full: bool) -> int:
     if full:
         await notice_deletions(ctx, store, seen)
 
-    logger.info(
+    logger.log(
+        logging.INFO if seen else logging.DEBUG,
         "read %d changed products from %s",
         len(seen),
         store.name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from storage.claims import ClaimedRender
 from storage.errors import LeaseLostError
@@ -26,6 +27,8 @@ from sync.writeback import settle_link, write_render
 logger = logging.getLogger(__name__)
 
 BATCH = 50
+# How long a render waits when another daemon is writing to the same product.
+WRITE_BUSY_DELAY = timedelta(seconds=2)
 LINK_STAGES = (Stage.DISCOVERED, Stage.PUSHED)
 
 
@@ -33,6 +36,8 @@ class Engine:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.pergai_slots = asyncio.Semaphore(ctx.settings.pergai.max_concurrency)
+        # Writes to one product in this process queue here; the link lease covers other daemons.
+        self.link_locks: dict[int, asyncio.Lock] = {}
 
     async def run_due(self) -> int:
         """Run one round of due work of every kind; return how many steps ran."""
@@ -121,7 +126,23 @@ class Engine:
         await start_render(self.ctx, store, item)
 
     async def write(self, store: StoreRuntime, item: ClaimedRender) -> None:
-        await write_render(self.ctx, store, item)
+        """Write one render while holding its link, so a product gets one write at a time."""
+        link_id, render_id = item.link.id, item.render.id
+        assert link_id is not None and render_id is not None
+        lock = self.link_locks.setdefault(link_id, asyncio.Lock())
+        async with lock:
+            if not await self.ctx.repo.lease_link(link_id, self.ctx.owner, self.ctx.lease_seconds):
+                await self.ctx.repo.record_render_step(
+                    render_id,
+                    self.ctx.owner,
+                    status=RenderStatus.COMPLETED,
+                    next_attempt_at=self.ctx.clock() + WRITE_BUSY_DELAY,
+                )
+                return
+            try:
+                await write_render(self.ctx, store, item)
+            finally:
+                await self.ctx.repo.release_link(link_id, self.ctx.owner)
 
     async def check_jobs(self) -> int:
         """Check running PergAI jobs in one batch; finished ones are recorded at once."""
