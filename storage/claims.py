@@ -3,7 +3,7 @@
 A claim selects due rows whose lease is free or expired and writes the
 claimer's lease onto them in the same transaction. On PostgreSQL the select
 is ``FOR UPDATE SKIP LOCKED``, so concurrent claimers pass over each other's
-rows instead of waiting; on SQLite the write transaction starts with ``BEGIN
+rows instead of waiting. On SQLite the write transaction starts with ``BEGIN
 IMMEDIATE``, so claims run one after another.
 """
 

@@ -50,6 +50,7 @@ Claims (``storage.claims``)
     release_leases(owner) -> int
     release_link(link_id, owner) -> bool
     release_render(render_id, owner) -> bool
+    lease_link(link_id, owner, lease_seconds) -> bool   (any stage; used while writing images)
 
 Steps (``storage.steps``); keyword arguments left ``UNSET`` keep the stored value
     record_link_step(link_id, owner, *, stage, action=None, message="",

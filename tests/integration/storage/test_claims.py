@@ -325,3 +325,18 @@ async def test_deletion_takes_leases(repo: Repository, store: Store) -> None:
 
     with pytest.raises(LeaseLostError):
         await repo.record_link_step(link_id, "a", stage=Stage.PUSHED)
+
+
+async def test_lease_link_any_stage(repo: Repository, store: Store, clock: MovableClock) -> None:
+    assert store.id is not None
+    await add_products(repo, store.id, 1)
+    claimed = await repo.claim_links("a", [Stage.DISCOVERED], limit=1, lease_seconds=LEASE)
+    link_id = claimed[0].id
+    assert link_id is not None
+    await repo.record_link_step(link_id, "a", stage=Stage.WRITING)
+
+    assert await repo.lease_link(link_id, "a", LEASE)
+    assert await repo.lease_link(link_id, "a", LEASE)
+    assert not await repo.lease_link(link_id, "b", LEASE)
+    clock.advance(LEASE + 1)
+    assert await repo.lease_link(link_id, "b", LEASE)
