@@ -4,8 +4,9 @@ Usage: python bench/bench_storage.py [--postgres URL] [--rows N]
 
 Runs on a temporary SQLite file and, with ``--postgres``, on a temporary
 database created next to the one the URL names. That database is dropped at
-the end, and the role needs the CREATEDB privilege. Each figure is printed next to a baseline measured in the
-same run on the same database, and as a ratio to it:
+the end, and the role needs the CREATEDB privilege. Each figure is printed
+next to a baseline measured in the same run on the same database, and as a
+ratio to it:
 
 - claims/s: ``Repository.claim_links`` taking one due link per call, by one
   claimer and by 8 concurrent claimers; baseline: a bare one-row UPDATE that
