@@ -34,6 +34,7 @@ class WooCommerceConnector:
     write. ``max_workers`` bounds the thread pool the synchronous package
     runs in. ``overlap`` widens incremental windows backwards, because the
     store compares modification times strictly at one-second resolution.
+    ``verify_ssl`` is passed to requests: a bool, or the path of a CA bundle.
     """
 
     platform = "woocommerce"
@@ -51,7 +52,7 @@ class WooCommerceConnector:
         max_workers: int = 4,
         retry: RetryPolicy | None = None,
         overlap: timedelta = timedelta(seconds=2),
-        verify_ssl: bool = True,
+        verify_ssl: bool | str = True,
     ) -> None:
         self.store_name = store_name
         self.url = url.rstrip("/")

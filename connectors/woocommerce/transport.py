@@ -30,6 +30,21 @@ SERVICE = "WooCommerce"
 SECRET_PARAMS = re.compile(r"((?:consumer_key|consumer_secret|oauth_[a-z_]+)=)[^&\s>\"']*", re.I)
 
 
+class RedactQueryCredentials(logging.Filter):
+    """Redact credentials from urllib3's debug lines, which print every request URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if SECRET_PARAMS.search(message):
+            record.msg, record.args = SECRET_PARAMS.sub(r"\1***", message), None
+        return True
+
+
+_URL_LOGGER = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, RedactQueryCredentials) for f in _URL_LOGGER.filters):
+    _URL_LOGGER.addFilter(RedactQueryCredentials())
+
+
 @dataclass(frozen=True)
 class WooResponse:
     status: int
@@ -55,7 +70,7 @@ class WooTransport:
         timeout: float,
         max_workers: int,
         retry: RetryPolicy,
-        verify_ssl: bool = True,
+        verify_ssl: bool | str = True,
     ) -> None:
         self.store_name = store_name
         self.query_string_auth = query_string_auth
@@ -122,9 +137,9 @@ class WooTransport:
             isinstance(error, requests.ConnectionError) and "NewConnectionError" in repr(error.args)
         )
         reason = self.redact(f"{type(error).__name__}: {error}")
-        what = "could not connect" if not_sent else "sent the request but got no response"
+        outcome = "could not connect" if not_sent else "sent the request but got no response"
         return RemoteConnectionError(
-            f"store '{self.store_name}': {method} {endpoint} {what} ({reason}); "
+            f"store '{self.store_name}': {method} {endpoint} {outcome} ({reason}); "
             "check the store URL and that the site is up",
             service=SERVICE,
             outcome_unknown=not not_sent,

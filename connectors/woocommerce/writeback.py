@@ -155,8 +155,8 @@ class ImageWriter:
             found = self._present(product.get("images") or [], product, generation_id)
             if found is not None:
                 return found
-        # NOTE: a store still busy with the write after about 1.75 timeouts is taken as
-        # not having written; the next attempt can then duplicate the image.
+        # NOTE: a store still busy with the write after about 1.75 timeouts counts as
+        # not having written, so the next attempt can duplicate the image.
         return None
 
     async def _put_product(

@@ -44,7 +44,7 @@ class AuthFailure(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent the request: the API key, or None for an anonymous request."""
+    """The request's sender: its API key, or None for an anonymous request."""
 
     key: ApiKey | None
     https: bool
@@ -58,7 +58,7 @@ def is_https(request: web.Request, settings: WooSettings) -> bool:
 
 
 def query_params(request: web.Request) -> dict[str, str]:
-    """Return the query as PHP's $_GET sees it: the last value of a repeated name wins."""
+    """Return the query as PHP's $_GET parses it, where the last value of a repeated name wins."""
     return dict(request.query.items())
 
 
@@ -148,7 +148,8 @@ def php_rawurlencode(text: str) -> str:
 
 
 def php_urlencode(text: str) -> str:
-    return quote_plus(text, safe="-_.")
+    # Python never encodes "~"; PHP's urlencode does.
+    return quote_plus(text, safe="-_.").replace("~", "%7E")
 
 
 def oauth_signature(
