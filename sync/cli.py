@@ -198,11 +198,17 @@ def db_upgrade(config_path: str | None) -> None:
 @click.option(
     "--timeout", default=600.0, show_default=True, help="Seconds to wait for every product."
 )
-def demo(catalogue: str | None, output: str, timeout: float) -> None:
+@click.option(
+    "--database-url",
+    default=None,
+    help="Mapping database URL (default: a SQLite file in the output folder).",
+)
+def demo(catalogue: str | None, output: str, timeout: float, database_url: str | None) -> None:
     """Run the whole job against local simulators of Shopify, WooCommerce and PergAI."""
     from sync.demo import run_demo
 
-    run_async(run_demo(Path(output), Path(catalogue) if catalogue else None, timeout))
+    catalogue_path = Path(catalogue) if catalogue else None
+    run_async(run_demo(Path(output), catalogue_path, timeout, database_url))
 
 
 @main.group()

@@ -103,7 +103,9 @@ async def save_written_images(ctx: Context, folder: Path) -> int:
     return saved
 
 
-async def run_demo(output: Path, catalogue: Path | None, max_wait: float) -> int:
+async def run_demo(
+    output: Path, catalogue: Path | None, max_wait: float, database_url: str | None = None
+) -> int:
     """Run the demo in ``output`` (config, database, images); return the exit code."""
     await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
     products = await asyncio.to_thread(read_catalogue, catalogue)
@@ -129,6 +131,7 @@ async def run_demo(output: Path, catalogue: Path | None, max_wait: float) -> int
             shopify_url=shopify_url,
             woocommerce_url=woocommerce_url,
             shopify_shop=SHOP,
+            database_url=database_url,
             server_port=port,
             public_url=f"http://127.0.0.1:{port}",
             poll_interval="10s",
@@ -160,7 +163,7 @@ async def run_demo(output: Path, catalogue: Path | None, max_wait: float) -> int
                 assert url is not None
                 await store.connector.register_webhooks(url)
             daemon = Daemon(ctx)
-            await daemon.run(until_done=True)
+            await asyncio.wait_for(daemon.run(until_done=True), max_wait)
             await print_status(ctx)
             saved = await save_written_images(ctx, output / "images")
             failures = await ctx.repo.recent_failures()

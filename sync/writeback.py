@@ -117,6 +117,8 @@ async def hold_for_review(ctx: Context, store: StoreRuntime, claimed: ClaimedRen
         render.id,
         ctx.owner,
         status=RenderStatus.REVIEW,
+        # Due at once so `approve` can claim it; the engine never claims reviews itself.
+        next_attempt_at=ctx.clock(),
         action="review",
         message=f"{render.output_key} is in the PergAI collection awaiting `pergai-sync approve`",
     )

@@ -11,7 +11,7 @@ from simulators.woocommerce.app import run
 from simulators.woocommerce.settings import WooSettings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Serve a simulated WooCommerce store on 127.0.0.1."
     )
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument(
         "--https", action="store_true", help="treat requests as HTTPS (Basic auth accepted)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     settings = WooSettings(site_timezone=args.timezone, https=args.https)
     with contextlib.suppress(KeyboardInterrupt):
