@@ -81,7 +81,9 @@ class Engine:
     async def fail_link(self, link: ProductLink, error: PergaiSyncError) -> None:
         assert link.id is not None
         attempts = link.attempts + 1
-        verdict = judge(error, attempts, self.ctx.clock())
+        verdict = judge(
+            error, attempts, self.ctx.clock(), self.ctx.settings.daemon.retry_base_delay
+        )
         await self.ctx.repo.record_link_step(
             link.id,
             self.ctx.owner,
@@ -177,7 +179,9 @@ class Engine:
         render = item.render
         assert render.id is not None
         attempts = render.attempts + 1
-        verdict = judge(error, attempts, self.ctx.clock())
+        verdict = judge(
+            error, attempts, self.ctx.clock(), self.ctx.settings.daemon.retry_base_delay
+        )
         await self.ctx.repo.record_render_step(
             render.id,
             self.ctx.owner,

@@ -32,14 +32,19 @@ class Verdict:
     counts_attempt: bool = True
 
 
-def backoff(attempts: int, now: datetime) -> datetime:
+def backoff(attempts: int, now: datetime, base_delay: float = BASE_DELAY) -> datetime:
     """Return when to try again after ``attempts`` failures: exponential, full jitter."""
-    ceiling = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempts - 1, 0))
+    ceiling = min(MAX_DELAY, base_delay * 2 ** max(attempts - 1, 0))
     return now + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-def judge(error: PergaiSyncError, attempts: int, now: datetime) -> Verdict:
-    """Decide the next state after ``error`` on a step that has failed ``attempts`` times."""
+def judge(
+    error: PergaiSyncError, attempts: int, now: datetime, base_delay: float = BASE_DELAY
+) -> Verdict:
+    """Decide the next state after ``error`` on a step that has failed ``attempts`` times.
+
+    ``base_delay`` (seconds) is the first backoff, from `[daemon] retry_base_delay`.
+    """
     reason = str(error)
 
     if isinstance(error, OutOfCreditsError):
@@ -55,7 +60,7 @@ def judge(error: PergaiSyncError, attempts: int, now: datetime) -> Verdict:
         suffix = "" if not retryable else f" (gave up after {attempts} attempts)"
         return Verdict(reason + suffix, None)
 
-    retry_at = backoff(attempts, now)
+    retry_at = backoff(attempts, now, base_delay)
     if isinstance(error, RateLimitedError) and error.retry_after:
         retry_at = max(retry_at, now + timedelta(seconds=error.retry_after))
     return Verdict(reason, retry_at)

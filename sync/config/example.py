@@ -88,6 +88,8 @@ reconcile_interval = "1d"
 inbox_retention = "7d"
 # How long a daemon keeps its claim on work before another daemon may take it over (duration).
 lease = "2m"
+# Wait before a failed step is tried again the first time; it doubles on each failure (duration).
+retry_base_delay = "10s"
 # Products processed at once per store.
 concurrency_per_store = 2
 # Time to finish running work after a stop signal before exiting (duration).

@@ -154,6 +154,8 @@ class DaemonSettings(ConfigModel):
     reconcile_interval: Duration = 86400.0
     inbox_retention: Duration = 7 * 86400.0
     lease: Duration = 120.0
+    # First wait before a failed step is tried again; each further failure doubles it.
+    retry_base_delay: Duration = 10.0
     concurrency_per_store: int = Field(default=2, ge=1)
     shutdown_grace: Duration = 30.0
     log_format: Literal["text", "json"] = "text"

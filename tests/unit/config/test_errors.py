@@ -23,7 +23,7 @@ ERROR_CASES = [
         [
             "daemon.frobnicate: unknown key 'frobnicate'; allowed keys: concurrency_per_store, "
             "drain_interval, inbox_retention, job_check_interval, lease, log_format, "
-            "reconcile_interval, shutdown_grace",
+            "reconcile_interval, retry_base_delay, shutdown_grace",
         ],
         id="unknown-key-allowed-list",
     ),
