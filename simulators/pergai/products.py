@@ -61,6 +61,7 @@ async def create_product(request: web.Request) -> web.Response:
 
     product = ProductRecord(id=product_id, name=name, category=category, image_file=path)
     state.products[product.id] = product
+    state.recorded("product", product.id)
     return reply_record(request, "product", product_view(request, product), status=201)
 
 

@@ -6,6 +6,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -117,6 +118,9 @@ class PergaiState:
     collections: dict[str, CollectionRecord] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
+    # Called with ("product" or "generation", id) once a create has stored its record and
+    # before the response goes out; crash tests stop a daemon at that moment.
+    on_record: Callable[[str, str], None] | None = None
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.settings.seed)
@@ -124,6 +128,10 @@ class PergaiState:
     def clock(self) -> float:
         """Return the current Unix time; generation statuses are computed from it."""
         return time.time()
+
+    def recorded(self, kind: str, record_id: str) -> None:
+        if self.on_record is not None:
+            self.on_record(kind, record_id)
 
     def count(self, endpoint: str) -> None:
         self.requests[endpoint] += 1
@@ -151,4 +159,5 @@ class PergaiState:
             failure_reason=self.random.choice(FAILURE_REASONS) if will_fail else None,
         )
         self.generations[generation.id] = generation
+        self.recorded("generation", generation.id)
         return generation
