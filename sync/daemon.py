@@ -182,6 +182,7 @@ class Daemon:
             self.ctx.metrics,
             self.wake,
             max_body_bytes=settings.server.max_body_bytes,
+            refresh_metrics=self.update_gauges,
         )
         runner = web.AppRunner(server.app(), handle_signals=False, access_log=None)
         await runner.setup()

@@ -58,3 +58,4 @@ def configure_logging(level: str = "info", *, json_format: bool = False) -> None
     # aiohttp's access log would print a line per webhook; the server logs its own.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from connectors.base import StoreConnector
 from connectors.pergai import PergaiClient
 from storage.database import Database
+from storage.migrate import upgrade
 from storage.repository import Repository
 from sync.config.settings import Settings
 from sync.config.stores import ShopifyStore, StoreBase, WooCommerceStore
@@ -70,7 +71,11 @@ def make_pergai(settings: Settings) -> PergaiClient:
 async def open_context(
     settings: Settings, *, owner: str | None = None, metrics: Metrics | None = None
 ) -> AsyncIterator[Context]:
-    """Open the database, the PergAI client and every store connector; close them on exit."""
+    """Open the database, the PergAI client and every store connector; close them on exit.
+
+    Applies pending migrations first, so every command works on a new database.
+    """
+    await upgrade(settings.database.url)
     async with AsyncExitStack() as stack:
         database = Database(settings.database.url)
         stack.push_async_callback(database.aclose)

@@ -64,12 +64,14 @@ class WebhookServer:
         wake: Callable[[str], Awaitable[None] | None],
         *,
         max_body_bytes: int = 5 * 1024 * 1024,
+        refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.stores = stores
         self.inbox = inbox
         self.metrics = metrics
         self.wake = wake
         self.max_body_bytes = max_body_bytes
+        self.refresh_metrics = refresh_metrics
 
     def app(self) -> web.Application:
         # client_max_size makes aiohttp answer 413 itself for larger bodies.
@@ -161,6 +163,14 @@ class WebhookServer:
         return web.json_response({"status": "ok"})
 
     async def serve_metrics(self, request: web.Request) -> web.Response:
+        """Serve the metrics, reading the per-stage gauges from the database first."""
+        if self.refresh_metrics is not None:
+            try:
+                await self.refresh_metrics()
+            except StorageError as exc:
+                logger.warning(
+                    "could not refresh metrics: %s", exc, extra={"action": "metrics_failed"}
+                )
         return web.Response(body=self.metrics.render(), content_type="text/plain")
 
 

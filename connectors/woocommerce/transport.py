@@ -121,7 +121,11 @@ class WooTransport:
     ) -> WooResponse:
         loop = asyncio.get_running_loop()
         call = getattr(self._api, method.lower())
-        args = (endpoint,) if data is None and method in ("GET", "DELETE") else (endpoint, data)
+        args = (
+            (endpoint,)
+            if data is None and method.upper() in ("GET", "DELETE")
+            else (endpoint, data)
+        )
         try:
             response = await loop.run_in_executor(
                 self._pool, lambda: call(*args, params=dict(params or {}))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -209,3 +211,28 @@ async def stage_counts(settings: Settings) -> Mapping[str, Mapping[str, int]]:
     return {
         store: {stage.value: n for stage, n in stages.items()} for store, stages in counts.items()
     }
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, max_wait: float = 180
+) -> CliResult:
+    """Run `python -m sync ARGS` without blocking the loop that serves the simulators."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sync",
+        *args,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), max_wait)
+    assert process.returncode is not None
+    return CliResult(process.returncode, stdout.decode(), stderr.decode())
