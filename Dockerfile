@@ -16,10 +16,10 @@ USER pergai
 WORKDIR /home/pergai
 EXPOSE 8080
 
-# The daemon serves /healthz on [server] port (8080 by default); it answers 200
-# only while the mapping database is reachable.
+# The daemon serves /healthz on [server] port, 8080 unless the config changes it;
+# the check fails while the mapping database is unreachable (503).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PERGAI_SYNC_PORT', '8080') + '/healthz', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 
 ENTRYPOINT ["pergai-sync"]
 CMD ["run"]
