@@ -219,7 +219,7 @@ def simulate() -> None:
 @simulate.command(name="pergai")
 @click.option("--port", default=8181, show_default=True)
 def simulate_pergai(port: int) -> None:
-    """The PergAI API simulator."""
+    """Serve the PergAI API simulator."""
     from simulators.pergai.__main__ import main as pergai_main
 
     pergai_main(["--port", str(port)])
@@ -233,7 +233,7 @@ def simulator_args(port: int, catalogue: str | None) -> list[str]:
 @click.option("--port", default=8182, show_default=True)
 @click.option("--catalogue", type=click.Path(exists=True, dir_okay=False), default=None)
 def simulate_shopify(port: int, catalogue: str | None) -> None:
-    """The Shopify Admin API simulator."""
+    """Serve the Shopify Admin API simulator."""
     from simulators.shopify.__main__ import main as shopify_main
 
     shopify_main(simulator_args(port, catalogue))
@@ -243,7 +243,7 @@ def simulate_shopify(port: int, catalogue: str | None) -> None:
 @click.option("--port", default=8183, show_default=True)
 @click.option("--catalogue", type=click.Path(exists=True, dir_okay=False), default=None)
 def simulate_woocommerce(port: int, catalogue: str | None) -> None:
-    """The WooCommerce REST API simulator."""
+    """Serve the WooCommerce REST API simulator."""
     from simulators.woocommerce.__main__ import main as woocommerce_main
 
     woocommerce_main(simulator_args(port, catalogue))

@@ -1,4 +1,4 @@
-"""What the CLI commands do, apart from `run` (the daemon) and `demo`."""
+"""Bodies of the CLI commands, apart from `run` (the daemon) and `demo`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What every pipeline step needs: settings, database, PergAI client, store connectors, clock."""
+"""The context every pipeline step needs: settings, database, clients, connectors, clock."""
 
 from __future__ import annotations
 

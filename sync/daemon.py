@@ -1,7 +1,7 @@
 """`pergai-sync run`: the webhook server, the timers and the engine in one process.
 
-APScheduler only fires timers (poll a store, wake the engine, reconcile,
-prune, renew leases); correctness never depends on a timer firing once,
+APScheduler only fires timers: poll a store, wake the engine, reconcile,
+prune and renew leases. Correctness never depends on a timer firing once,
 because every piece of work is claimed in the database. A webhook wakes the
 engine at once; the timers are the safety net.
 """

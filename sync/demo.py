@@ -1,9 +1,10 @@
 """`pergai-sync demo`: the whole job on local simulators, with nothing but the package.
 
-Starts the Shopify, WooCommerce and PergAI simulators on free loopback ports,
-loads a catalogue into each store, writes a config, runs the daemon until
-every product has settled (webhooks and polling both live), prints a
-summary and saves the written-back images in a folder.
+The demo starts the Shopify, WooCommerce and PergAI simulators on free
+loopback ports and loads a catalogue into each store. It then writes a
+config and runs the daemon until every product has settled, with webhooks
+and polling both live. Last, it prints a summary and saves the written-back
+images in a folder.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ CREDITS_RECHECK = 1800.0
 
 @dataclass(frozen=True)
 class Verdict:
-    """What to do after an error: try again at ``retry_at``, or give up (``retry_at`` None)."""
+    """The decision after an error: retry at ``retry_at``, or give up when it is None."""
 
     reason: str
     retry_at: datetime | None

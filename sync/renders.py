@@ -30,7 +30,7 @@ def output_for(store: StoreRuntime, key: str) -> OutputConfig:
 
 
 def product_fields(link: ProductLink) -> dict[str, object]:
-    """The product fields prompt and alt-text templates may use."""
+    """Return the product fields that prompt and alt-text templates may use."""
     parts = [part for part in link.category_path.split(" > ") if part]
     return {
         "title": link.title,
@@ -227,10 +227,10 @@ async def record_status(ctx: Context, claimed: ClaimedRender, generation: Genera
 
 
 async def record_job_failed(ctx: Context, claimed: ClaimedRender, generation: Generation) -> None:
-    """A failed PergAI job is started again (a new job) until the attempts run out."""
+    """Start a failed PergAI job again as a new job, until the attempts run out."""
     render = claimed.render
     assert render.id is not None
-    why = generation.error_message or "PergAI reported the job as failed"
+    cause = generation.error_message or "PergAI reported the job as failed"
 
     if render.attempts < MAX_ATTEMPTS:
         await ctx.repo.record_render_step(
@@ -239,14 +239,14 @@ async def record_job_failed(ctx: Context, claimed: ClaimedRender, generation: Ge
             status=RenderStatus.REQUESTED,
             generation_id=None,
             next_attempt_at=ctx.clock(),
-            last_error=why,
+            last_error=cause,
             action="render_retry",
-            message=f"{render.output_key}: job {generation.id} failed ({why}); starting a new one",
+            message=f"{render.output_key}: job {generation.id} failed ({cause}); starting a new one",
         )
         return
 
     reason = (
-        f"PergAI failed {render.output_key} {render.attempts} times (last: {why}); "
+        f"PergAI failed {render.output_key} {render.attempts} times (last: {cause}); "
         "check the product image, then run `pergai-sync retry`"
     )
     await ctx.repo.record_render_step(
@@ -254,7 +254,7 @@ async def record_job_failed(ctx: Context, claimed: ClaimedRender, generation: Ge
         ctx.owner,
         status=RenderStatus.FAILED,
         reason=reason,
-        last_error=why,
+        last_error=cause,
         action="render_failed",
         message=reason,
     )

@@ -74,7 +74,7 @@ class WebhookServer:
         self.refresh_metrics = refresh_metrics
 
     def app(self) -> web.Application:
-        # client_max_size makes aiohttp answer 413 itself for larger bodies.
+        # With client_max_size set, aiohttp itself returns 413 for larger bodies.
         app = web.Application(client_max_size=self.max_body_bytes)
         app.router.add_post("/webhooks/{platform}/{store}", self.receive)
         app.router.add_get("/healthz", self.health)
