@@ -241,7 +241,7 @@ async def record_job_failed(ctx: Context, claimed: ClaimedRender, generation: Ge
             next_attempt_at=ctx.clock(),
             last_error=cause,
             action="render_retry",
-            message=f"{render.output_key}: job {generation.id} failed ({cause}); starting a new one",
+            message=f"{render.output_key}: job {generation.id} failed ({cause}); starting again",
         )
         return
 
