@@ -205,7 +205,8 @@ class ShopifyGraphQL:
             return
         if status == 401:
             raise AuthenticationError(
-                f"store '{self.store}': Shopify refused the access token (401); check the access token",
+                f"store '{self.store}': Shopify refused the access token (401); "
+                "check the access token",
                 service=SERVICE,
                 status=status,
             )
@@ -246,7 +247,9 @@ class ShopifyGraphQL:
         return data
 
     def _graphql_error(self, errors: Any) -> Exception:
-        first = errors[0] if isinstance(errors, list) and errors else {"message": str(errors)}
+        first: dict[str, Any] = {"message": str(errors)}
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
         message = str(first.get("message", "unknown error"))
         code = (first.get("extensions") or {}).get("code")
         if code == "ACCESS_DENIED":

@@ -1,4 +1,4 @@
-"""The Shopify store connector: catalogue reads, image writes and webhooks over the Admin GraphQL API."""
+"""The Shopify store connector: catalogue reads, image writes and webhooks over GraphQL."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ class ShopifyConnector:
         return int((data.get("productsCount") or {}).get("count") or 0)
 
     def page_size(self) -> int:
-        """Products a page: 21 under the 1,000-point query limit, fewer when the bucket is smaller."""
+        """Return the page size: 21 under the 1,000-point limit, fewer for a smaller bucket."""
         size = queries.PAGE_SIZE
         throttle = self.client.throttle
         if throttle is not None and throttle.maximum < queries.MAX_QUERY_COST:
@@ -236,7 +236,8 @@ class ShopifyConnector:
                 break
             if errors[0].get("code") != "OPERATION_IN_PROGRESS":
                 raise BadRequestError(
-                    f"store '{self.store_name}': Shopify rejected the bulk export: {errors[0].get('message')}",
+                    f"store '{self.store_name}': Shopify rejected the bulk export: "
+                    f"{errors[0].get('message')}",
                     service=SERVICE,
                 )
             logger.info(
@@ -274,7 +275,8 @@ class ShopifyConnector:
             async with self.session.get(url) as response:
                 if response.status != 200:
                     raise ServerError(
-                        f"store '{self.store_name}': downloading the bulk export failed with HTTP {response.status}",
+                        f"store '{self.store_name}': downloading the bulk export failed "
+                        f"with HTTP {response.status}",
                         service=SERVICE,
                         status=response.status,
                     )
@@ -332,7 +334,8 @@ class ShopifyConnector:
         missing = [scope for scope in REQUIRED_SCOPES if scope not in scopes]
         if missing:
             raise AuthenticationError(
-                f"store '{self.store_name}': the Shopify app lacks the scopes {', '.join(missing)}; "
+                f"store '{self.store_name}': the Shopify app lacks the scopes "
+                f"{', '.join(missing)}; "
                 "add them to the app and reinstall it on the shop",
                 service=SERVICE,
                 status=403,

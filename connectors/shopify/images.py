@@ -57,7 +57,7 @@ class MediaFailedError(ImageError):
 
 
 def check_image(data: bytes, name: str) -> tuple[str, tuple[int, int]]:
-    """Return the MIME type and size of ``data``; raise ``ImageError`` if Shopify would refuse it."""
+    """Return the MIME type and size of ``data``; raise ``ImageError`` if Shopify rejects it."""
     if len(data) > MAX_BYTES:
         raise ImageError(f"image {name} is {len(data)} bytes; Shopify accepts at most 20 MB")
     try:
@@ -149,7 +149,8 @@ class ImageWriter:
             async with self.connector.session.get(url) as response:
                 if response.status != 200:
                     raise ImageError(
-                        f"image {name} could not be downloaded from its URL (HTTP {response.status})"
+                        f"image {name} could not be downloaded from its URL "
+                        f"(HTTP {response.status})"
                     )
                 declared = response.content_length
                 if declared is not None and declared > MAX_BYTES:
@@ -249,7 +250,8 @@ class ImageWriter:
                 if response.status not in (200, 201, 204):
                     detail = (await response.text())[:200]
                     raise ImageError(
-                        f"uploading image {filename} to Shopify failed (HTTP {response.status}): {detail}"
+                        f"uploading image {filename} to Shopify failed "
+                        f"(HTTP {response.status}): {detail}"
                     )
         except aiohttp.ClientError as error:
             raise RemoteConnectionError(
@@ -325,8 +327,8 @@ class ImageWriter:
         first = errors[0]
         code = first.get("code")
         raise BadRequestError(
-            f"store '{self.store}': Shopify rejected {mutation} for {subject}: {first.get('message')}"
-            + (f" ({code})" if code else ""),
+            f"store '{self.store}': Shopify rejected {mutation} for {subject}: "
+            f"{first.get('message')}" + (f" ({code})" if code else ""),
             service=SERVICE,
         )
 

@@ -61,7 +61,7 @@ def item_from_node(
     media: Iterable[dict[str, Any]] | None = None,
     variants: Iterable[dict[str, Any]] | None = None,
 ) -> CatalogueItem:
-    """Build a record from a GraphQL Product node (media and variants given apart for bulk lines)."""
+    """Build a record from a GraphQL Product node; bulk lines pass media and variants apart."""
     media_nodes = media if media is not None else connection_nodes(node.get("media"))
     variant_nodes = variants if variants is not None else connection_nodes(node.get("variants"))
     images = images_from_media(media_nodes)
@@ -94,7 +94,7 @@ def product_gid(payload: dict[str, Any]) -> str:
         return value
     number = payload.get("id")
     if isinstance(number, bool) or not isinstance(number, int | str):
-        raise ValueError("product payload has no usable id")
+        raise TypeError("product payload has no usable id")
     return f"gid://shopify/Product/{number}"
 
 

@@ -35,7 +35,8 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, store: str) -> 
     received = header(headers, "X-Shopify-Hmac-Sha256")
     if not received:
         raise WebhookSignatureError(
-            f"store '{store}': webhook has no X-Shopify-Hmac-Sha256 header; it did not come from Shopify"
+            f"store '{store}': webhook has no X-Shopify-Hmac-Sha256 header; "
+            "it did not come from Shopify"
         )
     expected = signature(secret, body)
     if not hmac.compare_digest(
@@ -70,7 +71,7 @@ def parse_delivery(
         )
     try:
         payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadRequestError(
             f"store '{store}': webhook body for {topic} is not UTF-8 JSON",
             service="Shopify",

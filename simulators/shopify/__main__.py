@@ -6,8 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from simulators.shopify.settings import ShopifySettings
 from simulators.shopify.run import run
+from simulators.shopify.settings import ShopifySettings
 
 
 def main() -> None:
@@ -19,8 +19,20 @@ def main() -> None:
     parser.add_argument(
         "--token", default=ShopifySettings.access_token, help="access token to accept"
     )
+    parser.add_argument("--no-bucket", action="store_true", help="switch the cost bucket off")
+    parser.add_argument("--bucket", type=float, default=2000.0, help="bucket size in points")
+    parser.add_argument(
+        "--restore-rate", type=float, default=100.0, help="points restored a second"
+    )
     arguments = parser.parse_args()
-    settings = ShopifySettings(shop=arguments.shop, access_token=arguments.token)
+    settings = ShopifySettings(
+        shop=arguments.shop,
+        access_token=arguments.token,
+        bucket_enabled=not arguments.no_bucket,
+        bucket_max=arguments.bucket,
+        restore_rate=arguments.restore_rate,
+        bulk_delay=0.0,
+    )
     asyncio.run(
         run(
             settings,

@@ -1,4 +1,4 @@
-"""The aiohttp app of the Shopify simulator: the GraphQL endpoint, image CDN, uploads and bulk files.
+"""The aiohttp app of the Shopify simulator: GraphQL endpoint, image CDN, uploads, bulk files.
 
 Routes: ``POST /admin/api/{version}/graphql.json`` (and the same under
 ``/shops/{shop}/`` to address a shop by name; an unknown shop is a 404),
@@ -242,7 +242,8 @@ async def staged_upload_handler(request: web.Request) -> web.Response:
         if data is not None:
             return web.Response(
                 status=400,
-                text="<Error><Code>InvalidArgument</Code><Message>file must be the last field</Message></Error>",
+                text="<Error><Code>InvalidArgument</Code>"
+                "<Message>file must be the last field</Message></Error>",
             )
         if part.name == "file":
             data = await part.read()

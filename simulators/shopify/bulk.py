@@ -64,7 +64,8 @@ class BulkRunner:
                 "userErrors": [
                     {
                         "field": ["query"],
-                        "message": f"A bulk query operation for this app and shop is already in progress: {self.current['id']}.",
+                        "message": "A bulk query operation for this app and shop is "
+                        f"already in progress: {self.current['id']}.",
                         "code": "OPERATION_IN_PROGRESS",
                     }
                 ],

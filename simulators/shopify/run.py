@@ -1,4 +1,4 @@
-"""Run the Shopify simulator in the foreground until cancelled (used by ``pergai-sync simulate``)."""
+"""Run the Shopify simulator in the foreground until cancelled (``pergai-sync simulate``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ async def run(
     port: int = 0,
     catalogue: Path | None = None,
     generate: int = 0,
-    announce: Callable[[str], None] = print,
+    announce: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> None:
     """Serve the simulator on 127.0.0.1:``port``, print its URL, shop and token, and wait."""
     settings = settings or ShopifySettings()
@@ -32,7 +32,6 @@ async def run(
     async with serve(app, port) as base_url:
         announce(f"Shopify simulator at {base_url}")
         announce(f"shop: {settings.domain}  token: {settings.access_token}")
-        announce(
-            f"webhook secret: {settings.webhook_secret}  products: {len(state.catalogue.products)}"
-        )
+        announce(f"webhook secret: {settings.webhook_secret}")
+        announce(f"products: {len(state.catalogue.products)}")
         await asyncio.Event().wait()

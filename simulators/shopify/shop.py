@@ -303,7 +303,7 @@ class ShopifyState:
         return FetchedImage(data, size[0], size[1], IMAGE_FORMATS[image_format])
 
     async def download(self, source: str) -> bytes | None:
-        """Fetch ``source`` over loopback only; every other address fails like an unreachable host."""
+        """Fetch ``source`` over loopback only; any other address fails like an unreachable host."""
         parts = urlsplit(source)
         if parts.scheme not in ("http", "https") or not is_loopback(parts.hostname):
             return None

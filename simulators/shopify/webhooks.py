@@ -132,7 +132,7 @@ class WebhookSender:
             await asyncio.sleep(0.05 * 2**attempt)
 
     async def drain(self) -> None:
-        """Wait until every queued delivery has been attempted (bounded by the delivery timeouts)."""
+        """Wait until every queued delivery has been attempted (bounded by delivery timeouts)."""
         while self.pending:
             await asyncio.wait(set(self.pending))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -16,9 +17,10 @@ from sync.errors import AuthenticationError, NotFoundError, WebhookSignatureErro
 from .conftest import GENERATION, ImageHost, Shop, png
 
 
-async def wait_for(condition: object, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # type: ignore[operator]
+async def wait_for(condition: Callable[[], object]) -> None:
+    """Poll ``condition`` for up to 5 seconds (deliveries arrive on their own tasks)."""
+    async with asyncio.timeout(5.0):
+        while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 

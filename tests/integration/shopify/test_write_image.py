@@ -1,4 +1,4 @@
-"""Image writes through the Files API: READY, FAILED then staged upload, featured, replace, revert."""
+"""Image writes through the Files API: READY, FAILED then staged, featured, replace, revert."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The connector's GraphQL documents against the real Admin 2025-01 schema, and the simulator's subset."""
+"""The connector's GraphQL documents against the real 2025-01 schema, and the simulator's subset."""
 
 from __future__ import annotations
 
