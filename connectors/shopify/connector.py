@@ -79,7 +79,7 @@ def utc_text(moment: datetime) -> str:
 
 
 class ShopifyConnector:
-    """A Shopify shop as the engine sees it (implements ``connectors.base.StoreConnector``).
+    """A Shopify shop behind the ``connectors.base.StoreConnector`` interface.
 
     ``shop`` accepts ``acme``, ``acme.myshopify.com`` or ``https://acme.myshopify.com/``;
     ``base_url`` replaces ``https://<shop>`` (tests point it at the simulator).

@@ -1,10 +1,10 @@
 """Write finished images onto Shopify listings through the Files API.
 
-Why ``fileCreate`` + ``fileUpdate(referencesToAdd)`` rather than
-``productUpdate(media:)``: fileCreate takes an explicit ``filename``, so the
-marker name ``pergai-<generation>.<ext>`` ends up in the CDN URL even though
-the source is an opaque signed URL, and ``fileUpdate`` is also what detaches
-and re-attaches originals for replace and revert (both need ``write_files``).
+The writer uses ``fileCreate`` + ``fileUpdate(referencesToAdd)`` rather than
+``productUpdate(media:)`` because fileCreate takes an explicit ``filename``.
+The marker name ``pergai-<generation>.<ext>`` so ends up in the CDN URL even
+though the source is an opaque signed URL. ``fileUpdate`` is also what
+detaches and re-attaches originals for replace and revert (``write_files``).
 ``productCreateMedia`` and ``productDeleteMedia`` are deprecated in 2025-01.
 
 Flow: read the listing (an image with our marker is returned as already

@@ -19,12 +19,14 @@ def main() -> None:
     parser.add_argument(
         "--token", default=ShopifySettings.access_token, help="access token to accept"
     )
+
     parser.add_argument("--no-bucket", action="store_true", help="switch the cost bucket off")
     parser.add_argument("--bucket", type=float, default=2000.0, help="bucket size in points")
     parser.add_argument(
         "--restore-rate", type=float, default=100.0, help="points restored a second"
     )
     arguments = parser.parse_args()
+
     settings = ShopifySettings(
         shop=arguments.shop,
         access_token=arguments.token,

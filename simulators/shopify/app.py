@@ -196,7 +196,7 @@ def cost_extension(state: ShopifyState, requested: int, actual: int | None) -> d
 
 
 def throttled(state: ShopifyState, requested: int) -> web.Response:
-    """Answer as Shopify does when the bucket cannot pay: no data, code THROTTLED."""
+    """Return Shopify's throttled response: no data, error code THROTTLED, null actual cost."""
     state.count("throttled")
     payload = {
         "errors": [

@@ -1,9 +1,11 @@
 """Bulk query operations: run a query over the whole catalogue and write a JSONL file.
 
-Like Shopify, each object of a connection becomes one line; the nodes of a
-nested connection get their own lines with ``__parentId`` and follow their
-parent in any order (here: each chunk of parents first, then its children
-shuffled). ``/`` is written as ``\\/`` and counts are strings.
+Like Shopify, the simulator writes each object of a connection as one line.
+Nodes of a nested connection get their own lines with ``__parentId`` and
+follow their parent in any order. Here each chunk of parents comes first,
+then its children shuffled.
+NOTE: grandchildren (a connection inside a nested connection) may precede
+their own parent line after the shuffle. ``/`` is written as ``\\/`` and counts are strings.
 """
 
 from __future__ import annotations

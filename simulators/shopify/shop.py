@@ -107,7 +107,7 @@ class ShopifyState:
         self.bulk = BulkRunner(self)
         self.tasks: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
-        # Requests answered, by outcome ("ok", "throttled", ...), for tests and benchmarks.
+        # Count of GraphQL responses by outcome ("ok", "throttled", ...), for tests and benchmarks.
         self.counters: dict[str, int] = {}
         self.points_charged = 0.0
 
