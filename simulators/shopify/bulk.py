@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,7 @@ class BulkRunner:
         self.state = state
         self.operations: dict[str, dict[str, Any]] = {}
         self.current: dict[str, Any] | None = None
-        self.directory = Path(tempfile.mkdtemp(prefix="shopify-bulk-"))
+        self._directory: Path | None = None
         self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, query: str) -> dict[str, Any]:
@@ -162,5 +163,17 @@ class BulkRunner:
         self.state.random.shuffle(children)
         return parents + children, len(parents)
 
+    @property
+    def directory(self) -> Path:
+        """The folder of result files, made on first use and removed by ``close``."""
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="shopify-bulk-"))
+        return self._directory
+
     def path(self, number: int) -> Path:
         return self.directory / f"{number}.jsonl"
+
+    def close(self) -> None:
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None

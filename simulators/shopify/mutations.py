@@ -138,11 +138,28 @@ def resolve_file_create(_root: None, info: Info, files: list[dict[str, Any]]) ->
     created = []
     for entry in files:
         name = entry.get("filename") or filename_of(entry["originalSource"])
-        name = state.unique_filename(name, entry.get("duplicateResolutionMode") or "APPEND_UUID")
-        media = state.catalogue.new_media(name, entry.get("alt") or "", entry["originalSource"])
+        mode = entry.get("duplicateResolutionMode") or "APPEND_UUID"
+        media = replaced_file(state, name, entry) if mode == "REPLACE" else None
+        if media is None:
+            name = state.unique_filename(name, mode)
+            media = state.catalogue.new_media(name, entry.get("alt") or "", entry["originalSource"])
         state.start_processing(media)
         created.append(media)
     return {"files": created, "userErrors": []}
+
+
+def replaced_file(state: ShopifyState, name: str, entry: dict[str, Any]) -> SimMedia | None:
+    """Give the file already named ``name`` the new source, keeping its id and references."""
+    media = next((m for m in state.catalogue.media.values() if m.filename == name), None)
+    if media is None:
+        return None
+    media.source = entry["originalSource"]
+    media.alt = entry.get("alt") or media.alt
+    media.status = "UPLOADED"
+    media.error = None
+    media.data = None
+    media.updated_at = state.catalogue.now()
+    return media
 
 
 def resolve_file_update(_root: None, info: Info, files: list[dict[str, Any]]) -> dict[str, Any]:

@@ -135,6 +135,7 @@ class ShopifyState:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
+        self.bulk.close()
 
     def count(self, outcome: str) -> None:
         self.counters[outcome] = self.counters.get(outcome, 0) + 1
