@@ -9,6 +9,8 @@ halfway. SQLAlchemy and driver errors leave this module as ``StorageError``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -120,6 +122,9 @@ class Database:
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
+        # SQLite admits one writer at a time, and a writer that finds the lock taken polls
+        # with growing sleeps (up to 100 ms each), so this process's writers queue here.
+        self._write_turn = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,8 +163,9 @@ class Database:
         transaction starts with ``BEGIN IMMEDIATE``, so writers are exclusive
         from the first statement and a read-then-update is never interleaved.
         """
+        turn = self._write_turn or contextlib.nullcontext()
         with self.translate_errors():
-            async with self._write_sessions() as session, session.begin():
+            async with turn, self._write_sessions() as session, session.begin():
                 yield session
 
     @contextmanager
