@@ -59,7 +59,8 @@ def parse_delivery(
             f"store '{store}': webhook delivery has no X-WC-Webhook-Signature header; "
             "check that the request comes from the store"
         )
-    if not hmac.compare_digest(signature.strip(), signature_for(secret, body)):
+    received = signature.strip().encode("utf-8", "replace")
+    if not hmac.compare_digest(received, signature_for(secret, body).encode("ascii")):
         raise WebhookSignatureError(
             f"store '{store}': webhook signature does not match; check that the store's "
             "webhook secret equals the configured webhook_secret"
@@ -73,7 +74,7 @@ def parse_delivery(
 def _json(store: str, topic: str, body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise BadRequestError(
             f"store '{store}': webhook {topic or 'delivery'} body is not JSON",
             service="WooCommerce",
@@ -99,6 +100,12 @@ def _delivery(store: str, topic: str, payload: dict[str, Any], body: bytes) -> W
             extra={"action": "webhook_error_body", "store": store},
         )
         return WebhookDelivery(key=f"woocommerce:body:{digest}", topic=topic)
+    if isinstance(resource_id, bool) or not isinstance(resource_id, int):
+        # A float would round ids above 2**53 and name another product.
+        raise BadRequestError(
+            f"store '{store}': webhook {topic} product id {resource_id!r} is not an integer",
+            service="WooCommerce",
+        )
 
     if topic == "product.deleted":
         event = StoreEvent(EventKind.PRODUCT_DELETED, product_id=str(resource_id))
