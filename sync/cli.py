@@ -234,9 +234,9 @@ def simulator_args(port: int, catalogue: str | None) -> list[str]:
 @click.option("--catalogue", type=click.Path(exists=True, dir_okay=False), default=None)
 def simulate_shopify(port: int, catalogue: str | None) -> None:
     """Serve the Shopify Admin API simulator."""
-    from simulators.shopify.__main__ import main as shopify_main
+    from simulators.shopify.run import run as run_shopify
 
-    shopify_main(simulator_args(port, catalogue))
+    asyncio.run(run_shopify(port=port, catalogue=Path(catalogue) if catalogue else None))
 
 
 @simulate.command(name="woocommerce")

@@ -128,7 +128,8 @@ async def run(
     site = web.TCPSite(runner, LOOPBACK, port)
     await site.start()
 
-    print(f"WooCommerce simulator at http://{LOOPBACK}:{port}")
+    bound_port = runner.addresses[0][1] if runner.addresses else port
+    print(f"WooCommerce simulator at http://{LOOPBACK}:{bound_port}")
     print(f"  consumer key     {settings.consumer_key}")
     print(f"  consumer secret  {settings.consumer_secret}")
     print(f"  read-only key    {settings.read_only_key} / {settings.read_only_secret}")
