@@ -84,19 +84,35 @@ async def start_render(ctx: Context, store: StoreRuntime, claimed: ClaimedRender
 async def find_lost_job(
     ctx: Context, claimed: ClaimedRender, output: OutputConfig
 ) -> Generation | None:
-    """Find a generation an earlier try started but did not record, so it is not paid twice."""
-    if output.kind != "scene" or claimed.link.pergai_product_id is None:
-        # NOTE: tool jobs cannot be looked up (PergAI lists only generations), so a lost tool
-        # response is started again.
+    """Find a job an earlier try started but did not record, so it is not paid twice.
+
+    Tool runs are found too when PergAI lists them among the generations with
+    their ``tool`` name, as the simulator does.
+    """
+    if claimed.link.pergai_product_id is None:
         return None
 
     product_id = claimed.link.pergai_product_id
     for generation in await ctx.pergai.find_generations(product_id, output.scene):
-        if generation.status is GenerationStatus.FAILED:
+        if generation.status is GenerationStatus.FAILED or not job_matches(generation, output):
             continue
         if not await ctx.repo.generation_recorded(generation.id):
             return generation
     return None
+
+
+def job_matches(generation: Generation, output: OutputConfig) -> bool:
+    """True when a listed job is of the output's kind: a scene shot, or its tool and options."""
+    if output.scene is not None:
+        return generation.tool is None
+    if generation.tool != output.tool:
+        return False
+
+    # NOTE: a listing without the tool's options matches any output of the same tool, so two
+    # outputs of one tool with different options may swap lost jobs between them.
+    listed = generation.model_extra or {}
+    wanted = {"ratio": output.ratio, "scale": output.scale}
+    return all(listed.get(name) in (None, value) for name, value in wanted.items() if value)
 
 
 async def start_job(

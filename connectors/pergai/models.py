@@ -70,6 +70,8 @@ class Generation(PergaiRecord):
     result_image_path: str | None = Field(default=None, alias="resultImagePath")
     prompt: str | None = None
     scene: str | None = None
+    # The image tool ("remove-bg", "upscale", "expand") when the record is a tool run.
+    tool: str | None = None
     error_message: str | None = Field(default=None, alias="errorMessage")
     created_at: datetime | None = Field(default=None, alias="createdAt")
 
