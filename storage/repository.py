@@ -66,6 +66,7 @@ Steps (``storage.steps``); keyword arguments left ``UNSET`` keep the stored valu
         -> list[Render]
     renders_of_link(link_id, source_fingerprint=None) -> list[Render]
     find_render_by_generation(generation_id) -> Render | None
+    links_to_settle(limit) -> list[int]   (rendering links whose renders all finished)
     generation_recorded(generation_id) -> bool
     set_link_stage(link_id, stage, *, action, message="", reason=None,
         next_attempt_at=None, reset_attempts=False)

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -215,6 +215,30 @@ class StepQueries(QueryBase):
             link = await _fresh(session, ProductLink, link_id)
             session.add(_event(link, now, stage.value, reason or f"product {stage.value}", None))
         return True
+
+    async def links_to_settle(self, limit: int) -> list[int]:
+        """Return ids of ``rendering`` links whose current renders have all finished.
+
+        The engine settles a link right after its last render's step, so such
+        a link is left only by a daemon that stopped between the two writes.
+        """
+        renders_of_source = (
+            col(Render.link_id) == col(ProductLink.id),
+            col(Render.source_fingerprint) == col(ProductLink.source_fingerprint),
+        )
+        still_open = [RenderStatus.REQUESTED, RenderStatus.RUNNING, RenderStatus.COMPLETED]
+        query = (
+            select(col(ProductLink.id))
+            .where(
+                col(ProductLink.stage) == Stage.RENDERING,
+                exists().where(*renders_of_source),
+                ~exists().where(*renders_of_source, col(Render.status).in_(still_open)),
+            )
+            .order_by(col(ProductLink.id))
+            .limit(limit)
+        )
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
 
     async def generation_recorded(self, generation_id: str) -> bool:
         """Return whether a render already records PergAI generation ``generation_id``."""

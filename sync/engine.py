@@ -46,6 +46,7 @@ class Engine:
         steps += await self.run_renders(RenderStatus.REQUESTED, self.start)
         steps += await self.check_jobs()
         steps += await self.run_renders(RenderStatus.COMPLETED, self.write)
+        await self.settle_stranded()
         return steps
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -145,6 +146,14 @@ class Engine:
                 await write_render(self.ctx, store, item)
             finally:
                 await self.ctx.repo.release_link(link_id, self.ctx.owner)
+
+    async def settle_stranded(self) -> None:
+        """Settle links whose renders all finished before a stopped daemon could settle them.
+
+        Not counted as steps: a link that cannot settle would keep ``drain`` looping.
+        """
+        for link_id in await self.ctx.repo.links_to_settle(limit=BATCH):
+            await settle_link(self.ctx, link_id)
 
     async def check_jobs(self) -> int:
         """Check running PergAI jobs in one batch; finished ones are recorded at once."""
