@@ -194,6 +194,10 @@ class ImageWriter:
                 "filename": request.filename,
                 "alt": request.alt,
                 "contentType": "IMAGE",
+                # A file of this name can only be left by an earlier try of this same write
+                # that stopped before attaching it; the default mode would rename the new
+                # file and lose the marker.
+                "duplicateResolutionMode": "REPLACE",
             }
         ]
         data = await self.client.execute(queries.FILE_CREATE, {"files": files}, mutation=True)
