@@ -9,6 +9,7 @@ from storage.models import ProductLink, Stage
 from sync.categories import CategoryName, match_path
 from sync.context import Context, StoreRuntime
 from sync.errors import PergaiSyncError, RemoteConnectionError
+from sync.writeback import settle_link
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,10 @@ async def find_or_create_product(ctx: Context, store: StoreRuntime, link: Produc
 
 
 async def plan_outputs(ctx: Context, store: StoreRuntime, link: ProductLink) -> None:
-    """Create one render per configured output for the current source image: stage ``rendering``."""
+    """Create one render per configured output for the current source image: stage ``rendering``.
+
+    When every render of the source image has already finished, the link settles at once.
+    """
     assert link.id is not None and link.source_fingerprint is not None
     keys = [output.key for output in store.config.outputs]
     await ctx.repo.ensure_renders(link.id, keys, link.source_fingerprint)
@@ -126,6 +130,9 @@ async def plan_outputs(ctx: Context, store: StoreRuntime, link: ProductLink) -> 
         action="rendering",
         message=f"{len(keys)} outputs requested: {', '.join(keys)}",
     )
+    # Renders of this source image may all be finished already (a failed product sent back
+    # by a store edit); nothing else would settle the link then.
+    await settle_link(ctx, link.id)
 
 
 async def run_link_step(ctx: Context, store: StoreRuntime, link: ProductLink) -> None:
