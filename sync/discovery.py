@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from connectors.base import CatalogueItem, EventKind, StoreEvent
 from storage.stores import Cursor
@@ -16,10 +17,22 @@ logger = logging.getLogger(__name__)
 # Re-read this much before the cursor: stores stamp changes to the second and a
 # write may commit after a scan read past its second.
 CURSOR_OVERLAP = timedelta(seconds=2)
+# Whole-catalogue scans read this far past now, so products stamped in the future
+# (a store clock running ahead, an import) are read at all.
+FUTURE_READ = timedelta(days=36500)
 
 
-async def record_item(ctx: Context, store: StoreRuntime, item: CatalogueItem) -> None:
-    """Upsert a product (and, when configured, each variant with its own image)."""
+async def record_item(
+    ctx: Context, store: StoreRuntime, item: CatalogueItem, now: datetime | None = None
+) -> None:
+    """Upsert a product (and, when configured, each variant with its own image).
+
+    A time in the future is recorded as ``now`` (to the second): kept as it
+    is, it would make every later real change look older and be dropped.
+    """
+    latest = (now or ctx.clock()).replace(microsecond=0)
+    if item.updated_at > latest:
+        item = replace(item, updated_at=latest)
     await ctx.repo.upsert_catalogue_item(store.store_id, item)
     if store.config.images != "variants":
         return
@@ -62,8 +75,9 @@ async def scan(ctx: Context, store: StoreRuntime, *, full: bool) -> int:
     since = cursor.updated_at - CURSOR_OVERLAP if cursor else None
 
     seen: set[str] = set()
-    async for item in store.connector.catalogue_changes(since, until):
-        await record_item(ctx, store, item)
+    read_until = until + FUTURE_READ if since is None else until
+    async for item in store.connector.catalogue_changes(since, read_until):
+        await record_item(ctx, store, item, until)
         seen.add(item.product_id)
 
     await ctx.repo.set_cursor(store.store_id, Cursor(until), owner=ctx.owner)
