@@ -248,14 +248,28 @@ class Daemon:
 
 async def run_daemon(settings: Settings, *, until_done: bool = False) -> None:
     """Apply migrations, take the database, and run the daemon until SIGTERM or SIGINT."""
+    # Signals are handled from the first moment, so a SIGTERM during start-up
+    # (migrations, connecting) ends the process cleanly instead of killing it.
+    stop_requested = asyncio.Event()
+    daemon: Daemon | None = None
+
+    def request_stop() -> None:
+        stop_requested.set()
+        if daemon is not None:
+            daemon.stop()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, request_stop)
+
     await upgrade(settings.database.url)
     async with open_context(settings) as ctx:
         lock = ctx.repo.db.lock_for_daemon(ctx.owner)
         try:
             daemon = Daemon(ctx)
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, daemon.stop)
+            if stop_requested.is_set():
+                logger.info("stopped before start-up finished", extra={"action": "stopped"})
+                return
             logger.info(
                 "daemon %s started", ctx.owner, extra={"action": "started", "owner": ctx.owner}
             )

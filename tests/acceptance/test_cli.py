@@ -115,7 +115,7 @@ def test_init_writes_loadable_example(tmp_path: Path) -> None:
     assert "--force" in again.stderr
 
 
-@pytest.mark.parametrize("kill_after", [1.5])
+@pytest.mark.parametrize("kill_after", [0.3])
 async def test_sigterm_mid_run_loses_nothing(
     simulators: Simulators, database_url: str, tmp_path: Path, kill_after: float
 ) -> None:
@@ -135,6 +135,11 @@ async def test_sigterm_mid_run_loses_nothing(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    # Stop it mid-run: once PergAI has started some jobs, not before start-up ends.
+    for _ in range(600):
+        if simulators.pergai_state.requests.get("POST /generations", 0) >= 2:
+            break
+        await asyncio.sleep(0.1)
     await asyncio.sleep(kill_after)
     daemon.send_signal(signal.SIGTERM)
     _, stderr = await asyncio.wait_for(daemon.communicate(), 60)
