@@ -89,8 +89,9 @@ class CatalogueQueries(QueryBase):
 
         Stage rules: a new link is ``discovered`` and due now. A stored update
         whose source fingerprint changed starts a new cycle (``discovered``,
-        attempts reset, due now). A stored update of a skipped, failed or
-        deleted link sends it back to ``discovered`` for another look. Any
+        attempts reset, due now, PergAI product id cleared). A stored update
+        of a skipped, failed or deleted link sends it back to ``discovered``
+        for another look. Any
         other update keeps the stage. A reset takes the lease away, so a step
         still running on the old state cannot record its result. An item
         without a source image is recorded like any other.
@@ -180,6 +181,10 @@ class CatalogueQueries(QueryBase):
             stage = Stage.DISCOVERED
             values.update(_reset_values(now))
             session.add(self._reset_event(link, now, changed))
+        if changed:
+            # PergAI renders from the image its product was created with, so a new
+            # source image needs a new PergAI product.
+            values["pergai_product_id"] = None
 
         await session.execute(
             update(ProductLink).where(col(ProductLink.id) == link.id).values(**values)
