@@ -14,6 +14,7 @@ from sync.errors import (
     PergaiSyncError,
     RateLimitedError,
     RemoteError,
+    StorageError,
 )
 
 MAX_ATTEMPTS = 6
@@ -21,6 +22,9 @@ BASE_DELAY = 10.0
 MAX_DELAY = 3600.0
 # Out of credits is not the product's fault: check again on this period, without a limit.
 CREDITS_RECHECK = 1800.0
+# PostgreSQL aborts one transaction of a deadlock (40P01) or of a serialization conflict
+# (40001); the same step run again normally succeeds.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ def judge(
         return Verdict(reason, None)
 
     retryable = isinstance(error, RemoteError) and error.retryable
+    if transient_storage_error(error):
+        retryable = True
     if isinstance(error, GenerationTimeoutError):
         retryable = True
     if not retryable or attempts >= MAX_ATTEMPTS:
@@ -64,3 +70,11 @@ def judge(
     if isinstance(error, RateLimitedError) and error.retry_after:
         retry_at = max(retry_at, now + timedelta(seconds=error.retry_after))
     return Verdict(reason, retry_at)
+
+
+def transient_storage_error(error: PergaiSyncError) -> bool:
+    """True when a database error is a deadlock or serialization conflict worth retrying."""
+    if not isinstance(error, StorageError):
+        return False
+    original = getattr(error.__cause__, "orig", None)
+    return getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES
