@@ -8,7 +8,7 @@ from connectors.base import CatalogueItem, StoreImage
 from storage.models import ProductLink, Stage
 from sync.categories import CategoryName, match_path
 from sync.context import Context, StoreRuntime
-from sync.errors import PergaiSyncError, RemoteConnectionError
+from sync.errors import BadRequestError, PergaiSyncError, RemoteConnectionError
 from sync.writeback import settle_link
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,14 @@ async def find_or_create_product(ctx: Context, store: StoreRuntime, link: Produc
         if found is None:
             raise
         return found.id
+    except BadRequestError as error:
+        raise BadRequestError(
+            f"PergAI rejected product {link.title!r} with image {link.source_image_url}: "
+            f"{error}. Replace the image or fix the product in the store; pergai-sync tries "
+            "it again when the product changes, or run `pergai-sync retry`",
+            service=error.service,
+            status=error.status,
+        ) from error
     return product.id
 
 
