@@ -175,7 +175,9 @@ class ShopifyConnector:
         size = queries.PAGE_SIZE
         throttle = self.client.throttle
         if throttle is not None and throttle.maximum < queries.MAX_QUERY_COST:
-            size = min(size, int((throttle.maximum - 3) // queries.PRODUCT_COST))
+            # Leave a tenth of the bucket spare: Shopify's estimate of a page can run
+            # above ours, and a page costing more than the whole bucket never runs.
+            size = min(size, int((throttle.maximum * 0.9) // queries.PRODUCT_COST))
         return max(1, size)
 
     async def _pages(self, query: str) -> AsyncIterator[CatalogueItem]:
@@ -197,13 +199,30 @@ class ShopifyConnector:
                 return
             after = info.get("endCursor")
 
+    def product_read_size(self) -> tuple[int, int]:
+        """Return how many media and variants one product read asks for."""
+        throttle = self.client.throttle
+        if throttle is None or throttle.maximum >= queries.MAX_QUERY_COST:
+            return 250, 100
+
+        # NOTE: in such a small bucket a product with more media than this is read
+        # only in part, so an image of ours beyond it is not seen before a write.
+        budget = throttle.maximum * 0.9 - 4
+        media = max(1, min(250, int((budget * 2 / 3 - 2) // 2)))
+        variants = max(1, min(100, int((budget / 3 - 2) // 2)))
+        return media, variants
+
     async def get_product(self, product_id: str) -> CatalogueItem | None:
         node = await self.product_node(product_id)
         return item_from_node(node) if node is not None else None
 
     async def product_node(self, product_id: str) -> dict[str, Any] | None:
-        """Read one product with up to 250 media and 100 variants (about 700 points)."""
-        variables = {"id": product_id, "mediaFirst": 250, "variantsFirst": 100}
+        """Read one product with up to 250 media and 100 variants (about 700 points).
+
+        A bucket under 1,000 points gets fewer of each, so the read fits in it.
+        """
+        media, variants = self.product_read_size()
+        variables = {"id": product_id, "mediaFirst": media, "variantsFirst": variants}
         data = await self.client.execute(queries.PRODUCT, variables)
         node = data.get("product")
         return node if isinstance(node, dict) else None
