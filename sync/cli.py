@@ -50,9 +50,11 @@ def settings_from(config_path: str | None) -> Settings:
     "--log-level", default="info", show_default=True, help="debug, info, warning or error."
 )
 @click.option("--log-json", is_flag=True, help="Log one JSON object per line instead of text.")
-def main(log_level: str, log_json: bool) -> None:
+@click.pass_context
+def main(context: click.Context, log_level: str, log_json: bool) -> None:
     """Keep a Shopify or WooCommerce catalogue in step with PergAI product photography."""
     configure_logging(log_level, json_format=log_json)
+    context.obj = {"log_level": log_level, "log_json": log_json}
 
 
 @main.command()
@@ -79,12 +81,15 @@ def check(config_path: str | None) -> None:
 
 @main.command()
 @config_option
-def run(config_path: str | None) -> None:
+@click.pass_context
+def run(context: click.Context, config_path: str | None) -> None:
     """Run the daemon: webhook server, timers and engine, until SIGTERM or SIGINT."""
     from sync.daemon import run_daemon
 
     settings = settings_from(config_path)
-    configure_logging(json_format=settings.daemon.log_format == "json")
+    options = context.obj or {}
+    json_format = bool(options.get("log_json")) or settings.daemon.log_format == "json"
+    configure_logging(options.get("log_level", "info"), json_format=json_format)
     run_async(run_daemon(settings))
 
 
