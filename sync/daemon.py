@@ -23,7 +23,7 @@ from sync.config.settings import Settings
 from sync.context import Context, StoreRuntime
 from sync.discovery import poll_store
 from sync.engine import Engine
-from sync.errors import PergaiSyncError
+from sync.errors import ConfigError, PergaiSyncError
 from sync.progress import open_work_count
 from sync.runtime import open_context, platform_of
 from sync.server import StoreEndpoint, WebhookServer
@@ -186,7 +186,15 @@ class Daemon:
         )
         runner = web.AppRunner(server.app(), handle_signals=False, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, settings.server.host, settings.server.port).start()
+        host, port = settings.server.host, settings.server.port
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({error.strerror}); change [server] port "
+                "or stop the process that uses it"
+            ) from error
         logger.info(
             "webhook server listening on http://%s:%s",
             settings.server.host,

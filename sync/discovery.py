@@ -37,19 +37,13 @@ async def record_item(
     if store.config.images != "variants":
         return
 
+    # A variant gets its own link only for an image of its own: one it shares with
+    # the product is rendered once, and one we wrote must not start a new cycle.
+    product_image = item.source_image.id if item.source_image else None
     for variant in item.variants:
-        if variant.image is None or variant.image.ours:
+        if variant.image is None or variant.image.ours or variant.image.id == product_image:
             continue
-        variant_item = CatalogueItem(
-            product_id=item.product_id,
-            title=f"{item.title} - {variant.title}",
-            updated_at=item.updated_at,
-            status=item.status,
-            product_type=item.product_type,
-            categories=item.categories,
-            tags=item.tags,
-            images=(variant.image,),
-        )
+        variant_item = replace(item, title=f"{item.title} - {variant.title}")
         await ctx.repo.upsert_catalogue_item(store.store_id, variant_item, variant.id)
 
 

@@ -114,11 +114,13 @@ def config_text(
     daily_budget: int | None = None,
     poll_interval: str = "1h",
     platforms: tuple[str, ...] = ("shopify", "woocommerce"),
+    images: str = "featured",
 ) -> str:
     """A config with both stores on the simulators, two outputs each, fast job checks."""
     budget = f"daily_budget = {daily_budget}\n" if daily_budget is not None else ""
     common = f"""poll_interval = "{poll_interval}"
 write_back = "{write_back}"
+images = "{images}"
 alt_text = "{{title}} – {{output}}"
 {budget}
 [[stores.outputs]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from tests.acceptance.harness import (
@@ -125,3 +126,20 @@ async def test_webhooks_register_subscribes(simulators: Simulators, tmp_path: Pa
     assert "shop: " in result.stdout
     assert "/webhooks/shopify/shop" in result.stdout
     assert "/webhooks/woocommerce/woo" in result.stdout
+
+
+async def test_run_port_in_use_clear_error(simulators: Simulators, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = config_text(simulators, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", port)
+        config = tmp_path / "pergai-sync.toml"
+        config.write_text(text, encoding="utf-8")
+
+        result = await run_cli("run", "--config", str(config), env=simulators.env())
+
+    assert result.code == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "change [server] port" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -119,3 +119,27 @@ async def test_store_categories_map_to_pergai(
     assert by_name["Silver Ring ✨"] == "Jewellery"
     # No PergAI category is named "Hats"; its parent part "Accessories" matches.
     assert by_name["Wool Beanie"] == "Accessories"
+
+
+async def test_variant_images_rendered_once(
+    simulators: Simulators, database_url: str, tmp_path: Path
+) -> None:
+    text = config_text(simulators, database_url, free_port(), images="variants")
+    settings = write_config(tmp_path / "pergai-sync.toml", text, simulators)
+
+    await run_until_settled(settings)
+    # A second pass reads our own variant images back: it must start nothing.
+    await run_until_settled(settings)
+
+    async with open_context(settings) as ctx:
+        for name, store in ctx.stores.items():
+            links = [
+                link
+                for product_id in await ctx.repo.live_product_ids(store.store_id)
+                for link in await ctx.repo.links_of_product(store.store_id, product_id)
+            ]
+            variants = [link for link in links if link.variant_id]
+            # The demo's hoodie has a blue and a red variant, each with its own photo.
+            assert len(variants) == 2, name
+            assert {link.stage for link in links} == {Stage.DONE}, name
+    assert len(simulators.pergai_state.generations) == 2 * (8 + 2) * OUTPUTS
