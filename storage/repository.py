@@ -40,6 +40,7 @@ Catalogue (``storage.catalogue``)
     get_link(link_id) -> ProductLink | None
     find_link(store_id, product_id, variant_id="") -> ProductLink | None
     links_of_product(store_id, product_id) -> list[ProductLink]
+    recorded_pergai_products(pergai_product_ids) -> set[str]
     live_product_ids(store_id) -> list[str]   (products with a link not deleted)
 
 Claims (``storage.claims``)
@@ -71,6 +72,7 @@ Steps (``storage.steps``); keyword arguments left ``UNSET`` keep the stored valu
     set_link_stage(link_id, stage, *, action, message="", reason=None,
         next_attempt_at=None, reset_attempts=False)
     retry_failed(store_id=None, product_id=None) -> int
+    reopen_for_config(store_id, output_keys) -> int   (skipped, and done without an output)
 
 Webhook inbox (``storage.inbox``)
     record_delivery(store_id, platform, delivery_key, topic, body, received_at=None)

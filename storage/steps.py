@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -389,6 +389,51 @@ class StepQueries(QueryBase):
             for link in links:
                 session.add(_event(link, now, "retry", "retry requested", None))
         return len(ids)
+
+    async def reopen_for_config(self, store_id: int, output_keys: Sequence[str]) -> int:
+        """Send a store's links back to work that its current config would treat otherwise.
+
+        Skipped links go back to ``discovered``, so the filters are applied
+        again. Done links that lack a written, held or reverted render of one
+        of ``output_keys`` for their current source image go back to
+        ``pushed``, so the missing outputs are requested. Returns how many.
+        """
+        now = self.now()
+        written = (
+            select(col(Render.output_key))
+            .where(
+                col(Render.link_id) == col(ProductLink.id),
+                col(Render.source_fingerprint) == col(ProductLink.source_fingerprint),
+                col(Render.output_key).in_(list(output_keys)),
+                # A reverted output counts as handled: `revert` must not be undone.
+                col(Render.status).in_(
+                    [RenderStatus.WRITTEN, RenderStatus.REVIEW, RenderStatus.REVERTED]
+                ),
+            )
+            .distinct()
+            .correlate(ProductLink)
+        )
+        missing_output = select(func.count()).select_from(written.subquery()).scalar_subquery()
+        reopen = {"next_attempt_at": now, "reason": None, "updated_at": now}
+        async with self.db.write() as session:
+            skipped = await session.execute(
+                update(ProductLink)
+                .where(
+                    col(ProductLink.store_id) == store_id, col(ProductLink.stage) == Stage.SKIPPED
+                )
+                .values(stage=Stage.DISCOVERED, **reopen)
+            )
+            incomplete = await session.execute(
+                update(ProductLink)
+                .where(
+                    col(ProductLink.store_id) == store_id,
+                    col(ProductLink.stage) == Stage.DONE,
+                    col(ProductLink.pergai_product_id).is_not(None),
+                    missing_output < len(set(output_keys)),
+                )
+                .values(stage=Stage.PUSHED, **reopen)
+            )
+        return rowcount(skipped) + rowcount(incomplete)
 
 
 async def _fresh(session: AsyncSession, model: type[M], row_id: int) -> M:

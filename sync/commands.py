@@ -16,7 +16,7 @@ from storage.migrate import upgrade
 from storage.models import RenderStatus, Stage
 from sync.config.settings import Settings
 from sync.context import Context
-from sync.discovery import poll_store
+from sync.discovery import apply_config, poll_store
 from sync.engine import Engine
 from sync.errors import ConfigError, PergaiSyncError
 from sync.progress import open_work_count
@@ -104,6 +104,7 @@ async def sync_once(settings: Settings, store_name: str | None, max_wait: float)
     await upgrade(settings.database.url)
     async with open_context(settings) as ctx:
         names = select_stores(ctx, store_name)
+        await apply_config(ctx)
         for name in names:
             await poll_store(ctx, ctx.stores[name])
 

@@ -21,7 +21,7 @@ from connectors.base import WebhookDelivery
 from storage.migrate import upgrade
 from sync.config.settings import Settings
 from sync.context import Context, StoreRuntime
-from sync.discovery import poll_store
+from sync.discovery import apply_config, poll_store
 from sync.engine import Engine
 from sync.errors import ConfigError, PergaiSyncError
 from sync.progress import open_work_count
@@ -208,6 +208,7 @@ class Daemon:
         runner = await self.start_server()
         self.schedule()
         self.scheduler.start()
+        await apply_config(self.ctx)
         for store in self.ctx.stores.values():
             await self.poll(store)
 

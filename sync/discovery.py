@@ -47,6 +47,20 @@ async def record_item(
         await ctx.repo.upsert_catalogue_item(store.store_id, variant_item, variant.id)
 
 
+async def apply_config(ctx: Context) -> None:
+    """Reopen links the current config treats otherwise: new filters or new outputs."""
+    for store in ctx.stores.values():
+        keys = [output.key for output in store.config.outputs]
+        reopened = await ctx.repo.reopen_for_config(store.store_id, keys)
+        if reopened:
+            logger.info(
+                "%d products of %s reopened for the current config",
+                reopened,
+                store.name,
+                extra={"action": "config_reapplied", "store": store.name},
+            )
+
+
 async def poll_store(ctx: Context, store: StoreRuntime, *, full: bool = False) -> int | None:
     """Read the store's changes since its cursor; return how many products, None if leased.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from connectors.base import CatalogueItem, StoreImage
+from connectors.pergai.lookup import pick_product
 from storage.models import ProductLink, Stage
 from sync.categories import CategoryName, match_path
 from sync.context import Context, StoreRuntime
@@ -91,13 +92,27 @@ async def push_product(ctx: Context, store: StoreRuntime, link: ProductLink) -> 
     )
 
 
+async def find_lost_product(ctx: Context, link: ProductLink) -> str | None:
+    """Return the id of a PergAI product an earlier try of this link created but did not record.
+
+    Products another link records are left out, because two stores may list a
+    product with the same title and image file name.
+    """
+    products = await ctx.pergai.list_products()
+    named = [product.id for product in products if product.name == link.title]
+    recorded = await ctx.repo.recorded_pergai_products(named)
+    candidates = [product for product in products if product.id not in recorded]
+    found = pick_product(candidates, link.title, link.source_image_url)
+    return found.id if found is not None else None
+
+
 async def find_or_create_product(ctx: Context, store: StoreRuntime, link: ProductLink) -> str:
     """Create the PergAI product, looking it up first when an earlier try may have made it."""
     assert link.id is not None and link.source_image_url is not None
     if link.attempts > 0:
-        found = await ctx.pergai.find_product(link.title, link.source_image_url)
+        found = await find_lost_product(ctx, link)
         if found is not None:
-            return found.id
+            return found
 
     category = await category_for(ctx, store, link)
     # Counting the attempt before the create means a crash or a lost response
@@ -108,10 +123,10 @@ async def find_or_create_product(ctx: Context, store: StoreRuntime, link: Produc
     except RemoteConnectionError as error:
         if not error.outcome_unknown:
             raise
-        found = await ctx.pergai.find_product(link.title, link.source_image_url)
+        found = await find_lost_product(ctx, link)
         if found is None:
             raise
-        return found.id
+        return found
     except BadRequestError as error:
         raise BadRequestError(
             f"PergAI rejected product {link.title!r} with image {link.source_image_url}: "

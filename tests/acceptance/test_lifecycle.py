@@ -12,8 +12,10 @@ from tests.acceptance.harness import (
     Simulators,
     config_text,
     free_port,
+    listings,
     register_webhooks,
     run_until_settled,
+    stage_counts,
     write_config,
 )
 
@@ -143,3 +145,25 @@ async def test_variant_images_rendered_once(
             assert len(variants) == 2, name
             assert {link.stage for link in links} == {Stage.DONE}, name
     assert len(simulators.pergai_state.generations) == 2 * (8 + 2) * OUTPUTS
+
+
+async def test_config_change_reaches_handled_products(
+    simulators: Simulators, database_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "pergai-sync.toml"
+    base = config_text(simulators, database_url, free_port(), platforms=("woocommerce",))
+    gift_only = base + '\n[stores.filters]\ntags_include = ["gift"]\n'
+    settings = write_config(config, gift_only, simulators)
+    await run_until_settled(settings)
+    first = await stage_counts(settings)
+
+    wider = base + '\n[[stores.outputs]]\nscene = "nature"\n'
+    settings = write_config(config, wider, simulators)
+    await run_until_settled(settings)
+
+    assert first == {"woo": {"done": 2, "skipped": 6}}
+    assert await stage_counts(settings) == {"woo": {"done": 8}}
+    for item in (await listings(settings))["woo"]:
+        written = [image for image in item.images if image.generation_id]
+        # The two gift products got the new output only; the others got all three.
+        assert len(written) == 3, item.title
