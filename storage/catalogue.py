@@ -274,6 +274,18 @@ class CatalogueQueries(QueryBase):
                 )
             )
 
+    async def recorded_pergai_products(self, pergai_product_ids: list[str]) -> set[str]:
+        """Return those of ``pergai_product_ids`` that some product link records."""
+        if not pergai_product_ids:
+            return set()
+        async with self.db.read() as session:
+            rows = await session.scalars(
+                select(col(ProductLink.pergai_product_id)).where(
+                    col(ProductLink.pergai_product_id).in_(pergai_product_ids)
+                )
+            )
+            return {row for row in rows if row is not None}
+
     async def live_product_ids(self, store_id: int) -> list[str]:
         """Return the store product ids that have a link not marked ``deleted``, sorted."""
         async with self.db.read() as session:

@@ -57,6 +57,19 @@ class ReportQueries(QueryBase):
                 counts[store][stage] = count
         return dict(counts)
 
+    async def skip_reasons(self) -> list[tuple[str, str, int]]:
+        """Return (store name, reason, product links) for skipped links, most common first."""
+        query = (
+            select(col(Store.name), col(ProductLink.reason), func.count())
+            .join(Store, col(Store.id) == col(ProductLink.store_id))
+            .where(col(ProductLink.stage) == Stage.SKIPPED)
+            .group_by(col(Store.name), col(ProductLink.reason))
+            .order_by(func.count().desc(), col(Store.name))
+        )
+        async with self.db.read() as session:
+            rows = (await session.execute(query)).all()
+            return [(store, reason or "no reason recorded", count) for store, reason, count in rows]
+
     async def render_counts(self) -> dict[str, dict[RenderStatus, int]]:
         """Return, per store name, how many renders are in each status."""
         query = (

@@ -93,6 +93,7 @@ Reports (``storage.reports``)
     ping()
     stage_counts() -> dict[store name, dict[Stage, int]]
     render_counts() -> dict[store name, dict[RenderStatus, int]]
+    skip_reasons() -> list[(store name, reason, count)]
     recent_failures(limit=20, store_id=None) -> list[Failure]
     usage_for_day(day=None) -> dict[store name, int]
     revert_targets(store_id, product_id=None) -> list[RevertTarget(link, renders)]

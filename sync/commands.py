@@ -169,6 +169,13 @@ async def print_status(ctx: Context) -> None:
             line += "; spent, new jobs wait until 00:00 UTC"
         console.print(line)
 
+    skipped = await ctx.repo.skip_reasons()
+    if skipped:
+        reasons = Table("store", "products", "reason", title="why products were skipped")
+        for store_name, reason, count in skipped:
+            reasons.add_row(store_name, str(count), reason)
+        console.print(reasons)
+
     failures = await ctx.repo.recent_failures()
     if failures:
         failed = Table("store", "product", "output", "reason", title="recent failures")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import socket
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -73,6 +74,15 @@ def read_catalogue(path: Path | None) -> list[SeedProduct]:
     )
 
 
+def clear_previous_run(output: Path, *, default_database: bool) -> None:
+    """Remove what an earlier demo left in ``output``: its records name simulators now gone."""
+    output.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(output / "images", ignore_errors=True)
+    if default_database:
+        for name in ("pergai-sync.sqlite", "pergai-sync.sqlite-wal", "pergai-sync.sqlite-shm"):
+            (output / name).unlink(missing_ok=True)
+
+
 def write_file(file: Path, data: bytes) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_bytes(data)
@@ -108,7 +118,7 @@ async def run_demo(
     output: Path, catalogue: Path | None, max_wait: float, database_url: str | None = None
 ) -> int:
     """Run the demo in ``output`` (config, database, images); return the exit code."""
-    await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(clear_previous_run, output, default_database=database_url is None)
     products = await asyncio.to_thread(read_catalogue, catalogue)
     pergai_key = new_api_key()
     shopify = ShopifySettings(shop=SHOP.split(".")[0])

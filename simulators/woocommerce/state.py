@@ -43,6 +43,10 @@ IMAGE_TYPES = {
     ".heic": "image/heic",
 }
 
+# A Shopify export loaded into this store keeps its meaning: WooCommerce has no
+# "active" or "archived", so they become its nearest statuses.
+SHOPIFY_STATUSES = {"active": "publish", "archived": "private", "unlisted": "private"}
+
 
 class WooState:
     """Products, variations, media, categories, API keys and webhooks of one store."""
@@ -237,7 +241,8 @@ class WooState:
 
     def _load_one(self, seed: SeedProduct) -> Product:
         kind = seed.kind if seed.kind in ("simple", "grouped", "external", "variable") else "simple"
-        product = self.new_product(seed.title, kind=kind, status=seed.status or "publish")
+        status = SHOPIFY_STATUSES.get(seed.status, seed.status) or "publish"
+        product = self.new_product(seed.title, kind=kind, status=status)
         product.sku = seed.sku if seed.sku and self.sku_owner(seed.sku) is None else ""
         product.regular_price = seed.price if kind != "variable" else ""
         product.description = seed.description

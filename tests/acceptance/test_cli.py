@@ -46,6 +46,11 @@ def test_demo_sample_catalogue(tmp_path: Path) -> None:
     # Eight products in each of two stores, two outputs each.
     assert len(images) == 32
 
+    # A second run in the same folder starts afresh: the first one's simulators are gone.
+    again = run_cli("demo", "--output", str(tmp_path / "demo"))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert len(list((tmp_path / "demo" / "images").rglob("pergai-*.png"))) == 32
+
 
 def test_demo_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     from tests.acceptance.conftest import reset_postgres

@@ -156,12 +156,16 @@ async def test_config_change_reaches_handled_products(
     settings = write_config(config, gift_only, simulators)
     await run_until_settled(settings)
     first = await stage_counts(settings)
+    async with open_context(settings) as ctx:
+        reasons = await ctx.repo.skip_reasons()
 
     wider = base + '\n[[stores.outputs]]\nscene = "nature"\n'
     settings = write_config(config, wider, simulators)
     await run_until_settled(settings)
 
     assert first == {"woo": {"done": 2, "skipped": 6}}
+    assert sum(count for _, _, count in reasons) == 6
+    assert all(store == "woo" and "gift" in reason for store, reason, _ in reasons), reasons
     assert await stage_counts(settings) == {"woo": {"done": 8}}
     for item in (await listings(settings))["woo"]:
         written = [image for image in item.images if image.generation_id]
