@@ -8,17 +8,21 @@ import time
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from connectors.base import WriteMode
+from connectors.base import CatalogueItem, WriteMode
+from storage.database import Database
 from storage.migrate import upgrade
-from storage.models import RenderStatus, Stage
+from storage.models import ProductLink, RenderStatus, Stage
+from storage.repository import Repository
 from sync.config.settings import Settings
+from sync.config.stores import StoreBase
 from sync.context import Context
 from sync.discovery import apply_config, poll_store
 from sync.engine import Engine
-from sync.errors import ConfigError, PergaiSyncError
+from sync.errors import ConfigError, PergaiSyncError, StorageError
 from sync.progress import open_work_count
 from sync.runtime import make_connector, open_context, platform_of
 from sync.writeback import settle_link, write_render
@@ -42,16 +46,16 @@ async def check_command(settings: Settings) -> int:
         for store in ctx.stores.values():
             try:
                 found = await store.connector.check()
-                console.print(f"[green]ok[/] store {store.name}: {found.shop_name}")
+                console.print(f"[green]ok[/] store {store.name}: {escape(found.shop_name)}")
             except PergaiSyncError as error:
                 problems += 1
-                console.print(f"[red]failed[/] store {store.name}: {error}")
+                console.print(f"[red]failed[/] store {store.name}: {escape(str(error))}")
 
         try:
             templates = {template.name for template in await ctx.pergai.list_templates()}
             console.print(f"[green]ok[/] PergAI: {len(templates)} scene templates")
         except PergaiSyncError as error:
-            console.print(f"[red]failed[/] PergAI: {error}")
+            console.print(f"[red]failed[/] PergAI: {escape(str(error))}")
             return 1
 
         for store in ctx.stores.values():
@@ -74,6 +78,50 @@ def select_stores(ctx: Context, name: str | None) -> list[str]:
     return [name]
 
 
+async def recorded_links(settings: Settings, store_name: str) -> dict[str, ProductLink]:
+    """Return the store's product links by product id, or nothing when the database is new."""
+    database = Database(settings.database.url)
+    try:
+        return await links_by_product(Repository(database), store_name)
+    except StorageError:
+        return {}
+    finally:
+        await database.aclose()
+
+
+async def links_by_product(repo: Repository, store_name: str) -> dict[str, ProductLink]:
+    store = await repo.get_store(store_name)
+    if store is None or store.id is None:
+        return {}
+
+    links = {}
+    for product_id in await repo.live_product_ids(store.id):
+        link = await repo.find_link(store.id, product_id)
+        if link is not None:
+            links[product_id] = link
+    return links
+
+
+def planned_action(config: StoreBase, item: CatalogueItem, link: ProductLink | None) -> str:
+    """Say what a sync would do with one product, given what the database recorded."""
+    reason = config.filters.skip_reason(item)
+    if reason:
+        return f"skip: {reason}"
+
+    source = item.source_image
+    done = link is not None and link.stage is Stage.DONE
+    if (
+        done
+        and source is not None
+        and link is not None
+        and link.source_fingerprint == source.fingerprint
+    ):
+        return "nothing: already done for this image"
+
+    outputs = ", ".join(output.key for output in config.outputs)
+    return f"make {outputs}; write back ({config.write_back})"
+
+
 async def dry_run_command(settings: Settings, store_name: str | None) -> int:
     """Read each store's catalogue and print what a sync would do, writing nothing anywhere."""
     stores = [s for s in settings.stores if store_name in (None, s.name)]
@@ -81,18 +129,14 @@ async def dry_run_command(settings: Settings, store_name: str | None) -> int:
         raise ConfigError(f"no store named {store_name!r} in the config")
 
     table = Table("store", "product", "title", "would")
+    table.columns[1].overflow = "fold"
     for config in stores:
+        links = await recorded_links(settings, config.name)
         connector = make_connector(config)
         try:
             async for item in connector.catalogue_changes(None, datetime.now(UTC)):
-                reason = config.filters.skip_reason(item)
-                outputs = ", ".join(output.key for output in config.outputs)
-                action = (
-                    f"skip: {reason}"
-                    if reason
-                    else f"make {outputs}; write back ({config.write_back})"
-                )
-                table.add_row(config.name, item.product_id, item.title, action)
+                action = planned_action(config, item, links.get(item.product_id))
+                table.add_row(config.name, item.product_id, escape(item.title), escape(action))
         finally:
             await connector.aclose()
     console.print(table)
@@ -109,7 +153,7 @@ async def sync_once(settings: Settings, store_name: str | None, max_wait: float)
             await poll_store(ctx, ctx.stores[name])
 
         engine = Engine(ctx)
-        await run_with_progress(ctx, engine, max_wait)
+        await run_with_progress(ctx, engine, names, max_wait)
         await ctx.repo.release_leases(ctx.owner)
 
         failures = await ctx.repo.recent_failures()
@@ -117,7 +161,9 @@ async def sync_once(settings: Settings, store_name: str | None, max_wait: float)
         return 1 if failures else 0
 
 
-async def run_with_progress(ctx: Context, engine: Engine, max_wait: float) -> None:
+async def run_with_progress(
+    ctx: Context, engine: Engine, names: list[str], max_wait: float
+) -> None:
     deadline = time.monotonic() + max_wait
     columns = (
         TextColumn("{task.description}"),
@@ -125,7 +171,7 @@ async def run_with_progress(ctx: Context, engine: Engine, max_wait: float) -> No
         TextColumn("{task.completed}/{task.total}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        tasks = {name: progress.add_task(name, total=None) for name in ctx.stores}
+        tasks = {name: progress.add_task(name, total=None) for name in names}
         while time.monotonic() < deadline:
             steps = await engine.run_due()
             counts = await ctx.repo.stage_counts()
@@ -173,15 +219,17 @@ async def print_status(ctx: Context) -> None:
     if skipped:
         reasons = Table("store", "products", "reason", title="why products were skipped")
         for store_name, reason, count in skipped:
-            reasons.add_row(store_name, str(count), reason)
+            reasons.add_row(store_name, str(count), escape(reason))
         console.print(reasons)
 
     failures = await ctx.repo.recent_failures()
     if failures:
         failed = Table("store", "product", "output", "reason", title="recent failures")
+        failed.columns[1].overflow = "fold"
         for failure in failures:
             output = failure.output_key or "product"
-            failed.add_row(failure.store, failure.product_id, output, failure.reason or "")
+            reason = escape(failure.reason or "")
+            failed.add_row(failure.store, failure.product_id, output, reason)
         console.print(failed)
 
 

@@ -143,3 +143,15 @@ async def test_run_port_in_use_clear_error(simulators: Simulators, tmp_path: Pat
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "change [server] port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_dry_run_after_sync_plans_nothing(simulators: Simulators, tmp_path: Path) -> None:
+    config = write(tmp_path, simulators, f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    synced = await run_cli("sync", "--config", str(config), env=simulators.env())
+    assert synced.code == 0, synced.stderr[-2000:]
+
+    result = await run_cli("sync", "--dry-run", "--config", str(config), env=simulators.env())
+
+    assert result.code == 0, result.stderr[-2000:]
+    assert "nothing: already done for this image" in result.stdout
+    assert "make scene:studio" not in result.stdout
