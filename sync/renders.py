@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta
 
 from connectors.pergai import Generation, GenerationStatus, ToolResult
 from storage.claims import ClaimedRender
-from storage.models import ProductLink, RenderStatus
+from storage.models import ProductLink, RenderStatus, Stage
 from sync.config.outputs import OutputConfig
 from sync.context import Context, StoreRuntime
-from sync.errors import ConfigError, RemoteConnectionError
+from sync.errors import ConfigError, NotFoundError, RemoteConnectionError
 from sync.failures import MAX_ATTEMPTS
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,17 @@ def next_utc_midnight(now: datetime) -> datetime:
 async def start_render(ctx: Context, store: StoreRuntime, claimed: ClaimedRender) -> None:
     """Reserve budget and start the output's PergAI job: status ``running`` (or ``completed``)."""
     render, link = claimed.render, claimed.link
-    assert render.id is not None and link.pergai_product_id is not None
-    output = output_for(store, render.output_key)
-
+    assert render.id is not None
     now = ctx.clock()
+    if link.pergai_product_id is None:
+        # The link is being pushed again (see push_again); start once it has its product.
+        retry_at = now + timedelta(seconds=ctx.settings.daemon.drain_interval)
+        await ctx.repo.record_render_step(
+            render.id, ctx.owner, status=RenderStatus.REQUESTED, next_attempt_at=retry_at
+        )
+        return
+
+    output = output_for(store, render.output_key)
     budget = store.config.daily_budget
     if budget is not None and not await ctx.repo.reserve_budget(
         store.store_id, budget, day=now.date()
@@ -77,8 +84,42 @@ async def start_render(ctx: Context, store: StoreRuntime, claimed: ClaimedRender
         job = await find_lost_job(ctx, claimed, output)
     if job is None:
         await ctx.repo.note_attempt(render.id, ctx.owner, render=True)
-        job = await start_job(ctx, link, output)
+        try:
+            job = await start_job(ctx, link, output)
+        except NotFoundError:
+            if budget is not None:
+                await ctx.repo.release_budget(store.store_id, day=now.date())
+            await push_again(ctx, claimed)
+            return
     await record_started(ctx, claimed, job)
+
+
+async def push_again(ctx: Context, claimed: ClaimedRender) -> None:
+    """Send a link back to be pushed when PergAI no longer has its product (deleted there).
+
+    The render waits a little and then starts with the new product's id.
+    """
+    render, link = claimed.render, claimed.link
+    assert render.id is not None and link.id is not None
+    message = f"PergAI no longer has product {link.pergai_product_id}; pushing it again"
+    if await ctx.repo.lease_link(link.id, ctx.owner, ctx.lease_seconds):
+        await ctx.repo.record_link_step(
+            link.id,
+            ctx.owner,
+            stage=Stage.DISCOVERED,
+            pergai_product_id=None,
+            next_attempt_at=ctx.clock(),
+            action="pergai_product_missing",
+            message=message,
+        )
+    await ctx.repo.record_render_step(
+        render.id,
+        ctx.owner,
+        status=RenderStatus.REQUESTED,
+        next_attempt_at=ctx.clock() + timedelta(seconds=ctx.settings.daemon.drain_interval),
+        last_error=message,
+    )
+    logger.warning(message, extra={"action": "pergai_product_missing", "product": link.product_id})
 
 
 async def find_lost_job(

@@ -171,3 +171,25 @@ async def test_config_change_reaches_handled_products(
         written = [image for image in item.images if image.generation_id]
         # The two gift products got the new output only; the others got all three.
         assert len(written) == 3, item.title
+
+
+async def test_product_deleted_in_pergai_pushed_again(
+    simulators: Simulators, database_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "pergai-sync.toml"
+    base = config_text(simulators, database_url, free_port(), platforms=("woocommerce",))
+    settings = write_config(config, base, simulators)
+    await run_until_settled(settings)
+    # The merchant deletes every product in PergAI's own app, then adds an output.
+    deleted = set(simulators.pergai_state.products)
+    simulators.pergai_state.products.clear()
+
+    wider = base + '\n[[stores.outputs]]\nscene = "nature"\n'
+    settings = write_config(config, wider, simulators)
+    await run_until_settled(settings)
+
+    assert await stage_counts(settings) == {"woo": {"done": 8}}
+    assert len(simulators.pergai_state.products) == 8
+    assert not deleted & set(simulators.pergai_state.products)
+    for item in (await listings(settings))["woo"]:
+        assert len([image for image in item.images if image.generation_id]) == 3, item.title
