@@ -114,10 +114,20 @@ class DaemonProcess:
             os.kill(self.pid, signal.SIGKILL)
 
     async def stop(self, max_wait: float = 60.0) -> int:
-        """Send SIGTERM and wait for the daemon to release its leases and exit."""
+        """Send SIGTERM once the daemon handles it, and wait for it to release leases and exit."""
+        await self.wait_started(max_wait)
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.process.wait(), max_wait)
+
+    async def wait_started(self, max_wait: float) -> None:
+        """Wait for the "daemon ... started" line: before it, SIGTERM still kills the process."""
+        deadline = time.monotonic() + max_wait
+        marker = f"daemon {self.owner_prefix}"
+        while self.process.returncode is None and time.monotonic() < deadline:
+            if marker in self.log_path.read_text(encoding="utf-8", errors="replace"):
+                return
+            await asyncio.sleep(0.1)
 
     def log_tail(self, size: int = 3000) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-size:]
