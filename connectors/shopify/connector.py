@@ -200,7 +200,7 @@ class ShopifyConnector:
             after = info.get("endCursor")
 
     def product_read_size(self) -> tuple[int, int]:
-        """Return how many media and variants one product read asks for."""
+        """Return how many media and variants one product read requests."""
         throttle = self.client.throttle
         if throttle is None or throttle.maximum >= queries.MAX_QUERY_COST:
             return 250, 100
