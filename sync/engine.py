@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from storage.claims import ClaimedRender
 from storage.errors import LeaseLostError
@@ -81,21 +82,30 @@ class Engine:
 
     async def fail_link(self, link: ProductLink, error: PergaiSyncError) -> None:
         assert link.id is not None
-        attempts = link.attempts + 1
-        verdict = judge(
-            error, attempts, self.ctx.clock(), self.ctx.settings.daemon.retry_base_delay
-        )
+        outcome = self.failure_outcome(error, link.attempts, failed_action="failed")
         await self.ctx.repo.record_link_step(
             link.id,
             self.ctx.owner,
-            stage=link.stage if verdict.retry_at else Stage.FAILED,
-            next_attempt_at=verdict.retry_at,
-            attempts=attempts if verdict.counts_attempt else link.attempts,
-            reason=None if verdict.retry_at else verdict.reason,
-            last_error=verdict.reason,
-            action="retry" if verdict.retry_at else "failed",
-            message=verdict.reason,
+            stage=link.stage if outcome["next_attempt_at"] else Stage.FAILED,
+            **outcome,
         )
+
+    def failure_outcome(
+        self, error: PergaiSyncError, attempts_before: int, *, failed_action: str
+    ) -> dict[str, Any]:
+        """Return the step-record fields for a failed step: a retry later, or a final reason."""
+        attempts = attempts_before + 1
+        verdict = judge(
+            error, attempts, self.ctx.clock(), self.ctx.settings.daemon.retry_base_delay
+        )
+        return {
+            "next_attempt_at": verdict.retry_at,
+            "attempts": attempts if verdict.counts_attempt else attempts_before,
+            "reason": None if verdict.retry_at else verdict.reason,
+            "last_error": verdict.reason,
+            "action": "retry" if verdict.retry_at else failed_action,
+            "message": verdict.reason,
+        }
 
     # Renders
 
@@ -187,20 +197,12 @@ class Engine:
     async def fail_render(self, item: ClaimedRender, error: PergaiSyncError) -> None:
         render = item.render
         assert render.id is not None
-        attempts = render.attempts + 1
-        verdict = judge(
-            error, attempts, self.ctx.clock(), self.ctx.settings.daemon.retry_base_delay
-        )
+        outcome = self.failure_outcome(error, render.attempts, failed_action="render_failed")
         await self.ctx.repo.record_render_step(
             render.id,
             self.ctx.owner,
-            status=render.status if verdict.retry_at else RenderStatus.FAILED,
-            next_attempt_at=verdict.retry_at,
-            attempts=attempts if verdict.counts_attempt else render.attempts,
-            reason=None if verdict.retry_at else verdict.reason,
-            last_error=verdict.reason,
-            action="retry" if verdict.retry_at else "render_failed",
-            message=verdict.reason,
+            status=render.status if outcome["next_attempt_at"] else RenderStatus.FAILED,
+            **outcome,
         )
 
     # Shared error handling
