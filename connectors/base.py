@@ -66,7 +66,7 @@ class StoreVariant:
 
 @dataclass(frozen=True)
 class CatalogueItem:
-    """A store product as the engine sees it."""
+    """A store product in the form the engine uses."""
 
     product_id: str
     title: str
@@ -90,7 +90,7 @@ class CatalogueItem:
 
 
 class WriteMode(StrEnum):
-    """How a finished image goes onto the listing."""
+    """The way a finished image goes onto the listing."""
 
     ADD = "add"  # appended after the existing images
     FEATURED = "featured"  # added and made the first (featured) image
@@ -111,7 +111,7 @@ class ImageWrite:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a write left on the store: our image and the originals it detached."""
+    """The result of a write: our image on the listing and the originals it detached."""
 
     image: StoreImage
     detached_ids: tuple[str, ...] = ()
@@ -161,7 +161,7 @@ class StoreCheck:
 
 @runtime_checkable
 class StoreConnector(Protocol):
-    """What the engine needs from a store. Every method raises only ``sync.errors`` classes."""
+    """The operations the engine needs from a store. Methods raise only ``sync.errors`` classes."""
 
     platform: str
 

@@ -22,7 +22,7 @@ OPEN_RENDER_STATUSES = (RenderStatus.REQUESTED, RenderStatus.RUNNING, RenderStat
 
 
 class UpsertOutcome(StrEnum):
-    """What an upsert did with a catalogue item."""
+    """The outcome of upserting a catalogue item."""
 
     CREATED = "created"  # a new product link
     UPDATED = "updated"  # the item was newer (or as new with other content) and was stored

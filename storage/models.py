@@ -29,7 +29,7 @@ from storage.types import StrEnumType, UTCDateTime
 
 
 class Stage(StrEnum):
-    """Where a product link is in its journey from the store to PergAI and back."""
+    """The stage of a product link in its journey from the store to PergAI and back."""
 
     DISCOVERED = "discovered"
     SKIPPED = "skipped"
@@ -42,7 +42,7 @@ class Stage(StrEnum):
 
 
 class RenderStatus(StrEnum):
-    """Where one output (a scene or an image tool) of a product link is."""
+    """The status of one output (a scene or an image tool) of a product link."""
 
     REQUESTED = "requested"
     RUNNING = "running"

@@ -16,7 +16,7 @@ from sync.errors import StorageError
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the last catalogue scan of a store stopped: a time and the product id at it."""
+    """The position where the last catalogue scan of a store stopped: a time and a product id."""
 
     updated_at: datetime
     product_id: str = ""
