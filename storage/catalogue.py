@@ -19,6 +19,9 @@ from storage.querybase import QueryBase, rowcount
 REEVALUATED_STAGES = frozenset({Stage.SKIPPED, Stage.FAILED, Stage.DELETED})
 # Render statuses that are still in progress; a deletion takes their leases away.
 OPEN_RENDER_STATUSES = (RenderStatus.REQUESTED, RenderStatus.RUNNING, RenderStatus.COMPLETED)
+# Render statuses a new source image ends: their output shows the old image.
+UNWRITTEN_RENDER_STATUSES = (*OPEN_RENDER_STATUSES, RenderStatus.REVIEW)
+SUPERSEDED_REASON = "the store product got a new source image before this output was written"
 
 
 class UpsertOutcome(StrEnum):
@@ -43,19 +46,38 @@ class UpsertResult:
 
 
 def link_fields(item: CatalogueItem, variant_id: str) -> dict[str, Any]:
-    """Return the product link columns that a catalogue item sets."""
-    image = source_image(item, variant_id)
-    return {
+    """Return the product link columns that a catalogue item sets.
+
+    The source image columns are left out when only images this service wrote
+    remain: a replace write detached the source, and that is no new source image.
+    """
+    fields: dict[str, Any] = {
         "title": item.title,
         "product_type": item.product_type,
         "category_path": item.category_path,
         "tags": list(item.tags),
         "store_status": item.status,
         "store_updated_at": item.updated_at,
-        "source_image_id": image.id if image else None,
-        "source_image_url": image.url if image else None,
-        "source_fingerprint": image.fingerprint if image else None,
     }
+    image = source_image(item, variant_id)
+    if image is None and shows_only_ours(item, variant_id):
+        return fields
+
+    fields.update(
+        source_image_id=image.id if image else None,
+        source_image_url=image.url if image else None,
+        source_fingerprint=image.fingerprint if image else None,
+    )
+    return fields
+
+
+def shows_only_ours(item: CatalogueItem, variant_id: str) -> bool:
+    """Return whether the product (or the variant) shows images and all of them are ours."""
+    if not variant_id:
+        return bool(item.images) and all(image.ours for image in item.images)
+
+    variant = next((v for v in item.variants if v.id == variant_id), None)
+    return variant is not None and variant.image is not None and variant.image.ours
 
 
 def source_image(item: CatalogueItem, variant_id: str) -> StoreImage | None:
@@ -159,7 +181,7 @@ class CatalogueQueries(QueryBase):
                 message=f"new product {item.title!r}",
             )
         )
-        changed = fields["source_fingerprint"] is not None
+        changed = fields.get("source_fingerprint") is not None
         return UpsertResult(UpsertOutcome.CREATED, link_id, Stage.DISCOVERED, changed)
 
     async def _update_link(
@@ -174,7 +196,8 @@ class CatalogueQueries(QueryBase):
             return UpsertResult(UpsertOutcome.UNCHANGED, link.id, link.stage, False)
 
         now = self.now()
-        changed = link.source_fingerprint != fields["source_fingerprint"]
+        fingerprint = fields.get("source_fingerprint", link.source_fingerprint)
+        changed = link.source_fingerprint != fingerprint
         values = dict(fields, updated_at=now)
         stage = link.stage
         if changed or link.stage in REEVALUATED_STAGES:
@@ -185,11 +208,38 @@ class CatalogueQueries(QueryBase):
             # PergAI renders from the image its product was created with, so a new
             # source image needs a new PergAI product.
             values["pergai_product_id"] = None
+            await self._supersede_renders(session, link.id, fingerprint, now)
 
         await session.execute(
             update(ProductLink).where(col(ProductLink.id) == link.id).values(**values)
         )
         return UpsertResult(UpsertOutcome.UPDATED, link.id, stage, changed)
+
+    async def _supersede_renders(
+        self, session: AsyncSession, link_id: int, fingerprint: str | None, now: datetime
+    ) -> None:
+        """End the unwritten renders of the link's old source images, in the reset's transaction.
+
+        Left open, a render of the old image could be started or written with the
+        new PergAI product after the link moved on, doubling the new image's outputs.
+        Taking the leases away stops a step still running on one from recording it.
+        """
+        await session.execute(
+            update(Render)
+            .where(
+                col(Render.link_id) == link_id,
+                col(Render.source_fingerprint).is_distinct_from(fingerprint),
+                col(Render.status).in_(UNWRITTEN_RENDER_STATUSES),
+            )
+            .values(
+                status=RenderStatus.SUPERSEDED,
+                reason=SUPERSEDED_REASON,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
 
     def _reset_event(self, link: ProductLink, now: datetime, changed: bool) -> Event:
         why = "new source image" if changed else f"product changed while {link.stage.value}"

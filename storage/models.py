@@ -53,6 +53,8 @@ class RenderStatus(StrEnum):
     FAILED = "failed"
     # Written once, then removed from the listing by `revert`.
     REVERTED = "reverted"
+    # The store's source image changed before it was written; it never will be.
+    SUPERSEDED = "superseded"
 
 
 def _time(nullable: bool = True) -> Any:

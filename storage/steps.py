@@ -257,7 +257,8 @@ class StepQueries(QueryBase):
         Renders that already exist for (link, output key, fingerprint) are
         returned as they are, so calling this again never requests an output
         twice. New renders are ``requested`` and due at ``next_attempt_at``
-        (default now). The result follows the order of ``output_keys``.
+        (default now), and so are superseded ones: the source image came back
+        after the store had replaced it. The result follows the order of ``output_keys``.
         """
         now = self.now()
         due = next_attempt_at or now
@@ -278,6 +279,24 @@ class StepQueries(QueryBase):
                         updated_at=now,
                     )
                 )
+            await session.execute(
+                update(Render)
+                .where(
+                    col(Render.link_id) == link_id,
+                    col(Render.source_fingerprint) == source_fingerprint,
+                    col(Render.output_key).in_(list(output_keys)),
+                    col(Render.status) == RenderStatus.SUPERSEDED,
+                )
+                .values(
+                    status=RenderStatus.REQUESTED,
+                    generation_id=None,
+                    result_url=None,
+                    reason=None,
+                    attempts=0,
+                    next_attempt_at=due,
+                    updated_at=now,
+                )
+            )
             rows = await session.scalars(
                 select(Render).where(
                     col(Render.link_id) == link_id,

@@ -140,6 +140,9 @@ async def test_replace_then_revert_restores(
     }
 
     await run_until_settled(settings)
+    # Detaching the originals leaves only our images: that is no new source image.
+    products = len(demo_catalogue())
+    assert await stage_counts(settings) == {"shop": {"done": products}, "woo": {"done": products}}
     replaced = await listings(settings)
     for store, items in replaced.items():
         for item in items:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from connectors.base import StoreImage, StoreVariant
 from storage.catalogue import UpsertOutcome
-from storage.models import Stage, Store
+from storage.errors import LeaseLostError
+from storage.models import RenderStatus, Stage, Store
 from storage.repository import Repository
 from tests.integration.storage.conftest import MovableClock, make_item
 
@@ -118,6 +121,59 @@ async def test_new_source_image_starts_new_cycle(
     assert link.next_attempt_at == clock()
 
 
+async def test_new_source_image_supersedes_unwritten_renders(
+    repo: Repository, store: Store, clock: MovableClock
+) -> None:
+    assert store.id is not None
+    first = make_item()
+    await repo.upsert_catalogue_item(store.id, first)
+    link_id = await claim_one(repo, Stage.DISCOVERED)
+    old = await repo.get_link(link_id)
+    assert old is not None and old.source_fingerprint is not None
+    await repo.ensure_renders(link_id, ["scene:studio", "tool:remove-bg"], old.source_fingerprint)
+    claimed = await repo.claim_renders(OWNER, [RenderStatus.REQUESTED], limit=1, lease_seconds=60)
+    written = claimed[0].render
+    assert written.id is not None
+    await repo.record_render_step(written.id, OWNER, status=RenderStatus.WRITTEN)
+    running = await repo.claim_renders(OWNER, [RenderStatus.REQUESTED], limit=1, lease_seconds=60)
+
+    clock.advance(60)
+    changed = make_item(image_id="img-2", updated_at=first.updated_at + timedelta(hours=1))
+    await repo.upsert_catalogue_item(store.id, changed)
+
+    statuses = {r.id: r.status for r in await repo.renders_of_link(link_id)}
+    assert statuses[written.id] is RenderStatus.WRITTEN
+    assert statuses[running[0].render.id] is RenderStatus.SUPERSEDED
+    assert await repo.claim_renders(OWNER, list(RenderStatus), limit=10, lease_seconds=60) == []
+    # The step still running on the old render can no longer record it.
+    with pytest.raises(LeaseLostError):
+        assert running[0].render.id is not None
+        await repo.record_render_step(
+            running[0].render.id, OWNER, status=RenderStatus.RUNNING, generation_id="g-old"
+        )
+
+
+async def test_source_image_that_comes_back_is_rendered_again(
+    repo: Repository, store: Store, clock: MovableClock
+) -> None:
+    assert store.id is not None
+    first = make_item()
+    await repo.upsert_catalogue_item(store.id, first)
+    link = await repo.find_link(store.id, "p1")
+    assert link is not None and link.id is not None and link.source_fingerprint is not None
+    await repo.ensure_renders(link.id, ["scene:studio"], link.source_fingerprint)
+
+    clock.advance(60)
+    later = first.updated_at + timedelta(hours=1)
+    await repo.upsert_catalogue_item(store.id, make_item(image_id="img-2", updated_at=later))
+    clock.advance(60)
+    await repo.upsert_catalogue_item(store.id, make_item(updated_at=later + timedelta(hours=1)))
+    renders = await repo.ensure_renders(link.id, ["scene:studio"], link.source_fingerprint)
+
+    assert [r.status for r in renders] == [RenderStatus.REQUESTED]
+    assert renders[0].next_attempt_at == clock()
+
+
 async def test_update_keeps_stage_without_new_image(repo: Repository, store: Store) -> None:
     assert store.id is not None
     first = make_item()
@@ -189,6 +245,34 @@ async def test_our_image_never_the_source(repo: Repository, store: Store) -> Non
     link = await repo.get_link(result.link_id)
     assert link is not None
     assert link.source_image_id == "img-1"
+
+
+async def test_source_detached_by_a_replace_write_stays(
+    repo: Repository, store: Store, clock: MovableClock
+) -> None:
+    assert store.id is not None
+    first = make_item()
+    result = await repo.upsert_catalogue_item(store.id, first)
+    ours = StoreImage(
+        "img-9",
+        "https://cdn.example.com/pergai-0f8fad5b-d9cb-469f-a165-70867728950e.png",
+        generation_id="0f8fad5b-d9cb-469f-a165-70867728950e",
+    )
+
+    clock.advance(60)
+    replaced = make_item(image_id=None, updated_at=first.updated_at + timedelta(minutes=1))
+    replaced = type(replaced)(**{**replaced.__dict__, "images": (ours,)})
+    after = await repo.upsert_catalogue_item(store.id, replaced)
+    emptied = make_item(image_id=None, updated_at=first.updated_at + timedelta(minutes=2))
+    cleared = await repo.upsert_catalogue_item(store.id, emptied)
+
+    assert not after.fingerprint_changed
+    assert after.stage is Stage.DISCOVERED
+    # With no image at all the product really lost its source.
+    assert cleared.fingerprint_changed
+    link = await repo.get_link(result.link_id)
+    assert link is not None
+    assert link.source_image_id is None
 
 
 async def test_variant_links_are_separate(repo: Repository, store: Store) -> None:
