@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from connectors.base import CatalogueItem, WriteMode
@@ -170,23 +170,32 @@ async def run_with_progress(
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        tasks = {name: progress.add_task(name, total=None) for name in names}
-        while time.monotonic() < deadline:
-            steps = await engine.run_due()
-            counts = await ctx.repo.stage_counts()
-            for name, task in tasks.items():
-                stages = counts.get(name, {})
-                total = sum(stages.values())
-                settled = sum(stages.get(stage, 0) for stage in FINAL_STAGES)
-                progress.update(task, total=total, completed=settled)
-            if await open_work_count(ctx.repo) == 0:
-                return
-            if steps == 0:
-                await asyncio.sleep(min(1.0, ctx.settings.daemon.job_check_interval))
+    stopping, wake = asyncio.Event(), asyncio.Event()
+    interval = min(1.0, ctx.settings.daemon.job_check_interval)
+    worker = asyncio.create_task(engine.run(stopping, wake, interval), name="engine")
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            tasks = {name: progress.add_task(name, total=None) for name in names}
+            while time.monotonic() < deadline and not worker.done():
+                await asyncio.sleep(0.5)
+                await show_progress(ctx, progress, tasks)
+                if await open_work_count(ctx.repo) == 0:
+                    return
+    finally:
+        stopping.set()
+        wake.set()
+        await worker
     raise PergaiSyncError(
         f"products still in progress after {max_wait:.0f} s; run `pergai-sync status`"
     )
+
+
+async def show_progress(ctx: Context, progress: Progress, tasks: dict[str, TaskID]) -> None:
+    counts = await ctx.repo.stage_counts()
+    for name, task in tasks.items():
+        stages = counts.get(name, {})
+        settled = sum(stages.get(stage, 0) for stage in FINAL_STAGES)
+        progress.update(task, total=sum(stages.values()), completed=settled)
 
 
 async def status_command(settings: Settings) -> int:

@@ -4,14 +4,20 @@ Every step is claimed with a lease, so several daemons on one PostgreSQL
 share the work and a crashed daemon's rows come back when its leases expire.
 A step's error becomes a retry with backoff or a final ``failed`` with the
 reason; nothing a step raises escapes the engine.
+
+Each kind of step has its own lane (see ``lanes.py``). The daemon keeps the
+lanes full, claiming again whenever a step ends; ``run_due`` runs one round
+and waits for it, for the one-off ``sync`` command and for tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from storage.claims import ClaimedRender
@@ -21,6 +27,7 @@ from sync.context import Context, StoreRuntime
 from sync.discovery import process_inbox
 from sync.errors import PergaiSyncError, RemoteError
 from sync.failures import judge
+from sync.lanes import Lane, Step
 from sync.push import run_link_step
 from sync.renders import check_running, start_render
 from sync.writeback import settle_link, write_render
@@ -31,24 +38,69 @@ BATCH = 50
 # How long a render waits when another daemon is writing to the same product.
 WRITE_BUSY_DELAY = timedelta(seconds=2)
 LINK_STAGES = (Stage.DISCOVERED, Stage.PUSHED)
+# Steps that end within this long of each other are followed by one claim, not one each.
+REFILL_DELAY = 0.02
 
 
 class Engine:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.pergai_slots = asyncio.Semaphore(ctx.settings.pergai.max_concurrency)
         # Writes to one product in this process queue here; the link lease covers other daemons.
         self.link_locks: dict[int, asyncio.Lock] = {}
+        self.step_ended = asyncio.Event()
+
+        # PergAI steps are limited here, so a daemon claims only what it can start soon,
+        # and again per request in the PergAI client. Writes also take their store's
+        # semaphore, so no store gets more than its share of concurrent writes.
+        pergai = 2 * ctx.settings.pergai.max_concurrency
+        writes = ctx.settings.daemon.concurrency_per_store * max(len(ctx.stores), 1)
+        ended = self.step_ended.set
+        self.lanes = [
+            Lane("inbox", 1, self.claim_inbox, ended),
+            Lane("link", pergai, self.claim_links, ended),
+            Lane("start", pergai, self.claim_starts, ended),
+            Lane("check", 1, self.claim_check, ended),
+            Lane("write", writes, self.claim_writes, ended),
+        ]
+
+    @property
+    def steps_done(self) -> int:
+        return sum(lane.steps_done for lane in self.lanes)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(len(lane.tasks) for lane in self.lanes)
+
+    # Driving the lanes
+
+    async def fill(self) -> int:
+        """Start due steps in every lane that has room; return how many started."""
+        return sum([await lane.fill() for lane in self.lanes])
+
+    async def join(self) -> None:
+        for lane in self.lanes:
+            await lane.join()
+
+    def cancel(self) -> None:
+        for lane in self.lanes:
+            lane.cancel()
 
     async def run_due(self) -> int:
-        """Run one round of due work of every kind; return how many steps ran."""
-        steps = await process_inbox(self.ctx)
-        steps += await self.run_links()
-        steps += await self.run_renders(RenderStatus.REQUESTED, self.start)
-        steps += await self.check_jobs()
-        steps += await self.run_renders(RenderStatus.COMPLETED, self.write)
+        """Run one round of due work of every kind and wait for it; return how many steps ran.
+
+        A step that crashed (a bug, not a remote or input error) is raised here.
+        """
+        before = self.steps_done
+        for lane in self.lanes:
+            lane.crash = None
+        await self.fill()
+        await self.join()
         await self.settle_stranded()
-        return steps
+
+        crashes = [lane.crash for lane in self.lanes if lane.crash is not None]
+        if crashes:
+            raise crashes[0]
+        return self.steps_done - before
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Run rounds until nothing is due; return the steps run."""
@@ -60,25 +112,80 @@ class Engine:
             total += steps
         return total
 
+    async def run(self, stopping: asyncio.Event, wake: asyncio.Event, interval: float) -> None:
+        """Keep the lanes full until ``stopping`` is set, then wait for the steps in flight.
+
+        The lanes are filled again whenever a step ends, when ``wake`` is set,
+        and at least every ``interval`` seconds (which also settles stranded links).
+        """
+        last_sweep = time.monotonic()
+        while not stopping.is_set():
+            try:
+                await self.fill()
+                if time.monotonic() - last_sweep >= interval:
+                    last_sweep = time.monotonic()
+                    await self.settle_stranded()
+            except PergaiSyncError:
+                logger.exception("claiming work failed", extra={"action": "claim_failed"})
+            await self.wait_for_change(wake, interval)
+        await self.join()
+
+    async def wait_for_change(self, wake: asyncio.Event, interval: float) -> None:
+        """Return when a step ends, when ``wake`` is set, or after ``interval`` seconds."""
+        waits = [asyncio.ensure_future(event.wait()) for event in (wake, self.step_ended)]
+        try:
+            await asyncio.wait(waits, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+        if self.step_ended.is_set():
+            await asyncio.sleep(REFILL_DELAY)
+        self.step_ended.clear()
+        wake.clear()
+
+    # Claims: each returns the steps to start
+
+    async def claim_inbox(self, room: int) -> list[Step]:
+        return [partial(process_inbox, self.ctx)]
+
+    async def claim_check(self, room: int) -> list[Step]:
+        return [self.check_jobs]
+
+    async def claim_links(self, room: int) -> list[Step]:
+        links = await self.ctx.repo.claim_links(
+            self.ctx.owner, LINK_STAGES, limit=room, lease_seconds=self.ctx.lease_seconds
+        )
+        return [partial(self.guard_link, link) for link in links]
+
+    async def claim_starts(self, room: int) -> list[Step]:
+        return await self.claim_renders(RenderStatus.REQUESTED, self.start, room)
+
+    async def claim_writes(self, room: int) -> list[Step]:
+        return await self.claim_renders(RenderStatus.COMPLETED, self.write, room)
+
+    async def claim_renders(
+        self,
+        status: RenderStatus,
+        step: Callable[[StoreRuntime, ClaimedRender], Awaitable[None]],
+        room: int,
+    ) -> list[Step]:
+        claimed = await self.ctx.repo.claim_renders(
+            self.ctx.owner, [status], limit=room, lease_seconds=self.ctx.lease_seconds
+        )
+        return [partial(self.guard_render, item, step) for item in claimed]
+
     # Product links
 
-    async def run_links(self) -> int:
-        links = await self.ctx.repo.claim_links(
-            self.ctx.owner, LINK_STAGES, limit=BATCH, lease_seconds=self.ctx.lease_seconds
-        )
-        await asyncio.gather(*(self.guard_link(link) for link in links))
-        return len(links)
-
-    async def guard_link(self, link: ProductLink) -> None:
+    async def guard_link(self, link: ProductLink) -> int:
         store = self.ctx.store_by_id(link.store_id)
-        async with store.semaphore, self.pergai_slots:
-            await self.guarded(
-                lambda: run_link_step(self.ctx, store, link),
-                on_error=lambda error: self.fail_link(link, error),
-                step=f"link_{link.stage.value}",
-                store=store,
-                product=link.product_id,
-            )
+        await self.guarded(
+            lambda: run_link_step(self.ctx, store, link),
+            on_error=lambda error: self.fail_link(link, error),
+            step=f"link_{link.stage.value}",
+            store=store,
+            product=link.product_id,
+        )
+        return 1
 
     async def fail_link(self, link: ProductLink, error: PergaiSyncError) -> None:
         assert link.id is not None
@@ -109,31 +216,20 @@ class Engine:
 
     # Renders
 
-    async def run_renders(
-        self,
-        status: RenderStatus,
-        step: Callable[[StoreRuntime, ClaimedRender], Awaitable[None]],
-    ) -> int:
-        claimed = await self.ctx.repo.claim_renders(
-            self.ctx.owner, [status], limit=BATCH, lease_seconds=self.ctx.lease_seconds
-        )
-        await asyncio.gather(*(self.guard_render(item, step) for item in claimed))
-        return len(claimed)
-
     async def guard_render(
         self, item: ClaimedRender, step: Callable[[StoreRuntime, ClaimedRender], Awaitable[None]]
-    ) -> None:
+    ) -> int:
         store = self.ctx.store_by_id(item.link.store_id)
-        async with store.semaphore, self.pergai_slots:
-            await self.guarded(
-                lambda: step(store, item),
-                on_error=lambda error: self.fail_render(item, error),
-                step=f"render_{item.render.status.value}",
-                store=store,
-                product=item.link.product_id,
-            )
+        await self.guarded(
+            lambda: step(store, item),
+            on_error=lambda error: self.fail_render(item, error),
+            step=f"render_{item.render.status.value}",
+            store=store,
+            product=item.link.product_id,
+        )
         assert item.link.id is not None
         await settle_link(self.ctx, item.link.id)
+        return 1
 
     async def start(self, store: StoreRuntime, item: ClaimedRender) -> None:
         await start_render(self.ctx, store, item)
@@ -143,7 +239,7 @@ class Engine:
         link_id, render_id = item.link.id, item.render.id
         assert link_id is not None and render_id is not None
         lock = self.link_locks.setdefault(link_id, asyncio.Lock())
-        async with lock:
+        async with lock, store.semaphore:
             if not await self.ctx.repo.lease_link(link_id, self.ctx.owner, self.ctx.lease_seconds):
                 await self.ctx.repo.record_render_step(
                     render_id,
