@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.claims import lease_free
@@ -20,6 +22,17 @@ class RecordedDelivery:
 
     id: int
     new: bool
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A verified webhook delivery to record; a ``str`` body is stored as UTF-8."""
+
+    store_id: int
+    platform: str
+    delivery_key: str
+    topic: str
+    body: bytes | str
 
 
 class InboxQueries(QueryBase):
@@ -38,29 +51,46 @@ class InboxQueries(QueryBase):
         Returns ``new=False`` for a repeated delivery and leaves the first
         one as it is. A ``str`` body is stored as UTF-8.
         """
-        raw = body.encode() if isinstance(body, str) else body
+        delivery = NewDelivery(store_id, platform, delivery_key, topic, body)
+        return (await self.record_deliveries([delivery], received_at=received_at))[0]
+
+    async def record_deliveries(
+        self, deliveries: Sequence[NewDelivery], *, received_at: datetime | None = None
+    ) -> list[RecordedDelivery]:
+        """Store several deliveries in one transaction, each as ``record_delivery`` would.
+
+        A key repeated within ``deliveries`` is new only the first time.
+        """
+        received = received_at or self.now()
+        async with self.db.write() as session:
+            return [await self._record(session, d, received) for d in deliveries]
+
+    async def _record(
+        self, session: AsyncSession, delivery: NewDelivery, received_at: datetime
+    ) -> RecordedDelivery:
+        body = delivery.body
         statement = (
             self.insert_if_absent(InboxDelivery, ["store_id", "delivery_key"])
             .values(
-                store_id=store_id,
-                platform=platform,
-                delivery_key=delivery_key,
-                topic=topic,
-                received_at=received_at or self.now(),
-                body=raw,
+                store_id=delivery.store_id,
+                platform=delivery.platform,
+                delivery_key=delivery.delivery_key,
+                topic=delivery.topic,
+                received_at=received_at,
+                body=body.encode() if isinstance(body, str) else body,
             )
             .returning(col(InboxDelivery.id))
         )
-        async with self.db.write() as session:
-            new_id = (await session.execute(statement)).scalar_one_or_none()
-            if new_id is not None:
-                return RecordedDelivery(new_id, True)
-            old_id = await session.scalar(
-                select(col(InboxDelivery.id)).where(
-                    col(InboxDelivery.store_id) == store_id,
-                    col(InboxDelivery.delivery_key) == delivery_key,
-                )
+        new_id = (await session.execute(statement)).scalar_one_or_none()
+        if new_id is not None:
+            return RecordedDelivery(new_id, True)
+
+        old_id = await session.scalar(
+            select(col(InboxDelivery.id)).where(
+                col(InboxDelivery.store_id) == delivery.store_id,
+                col(InboxDelivery.delivery_key) == delivery.delivery_key,
             )
+        )
         assert old_id is not None, "a conflicting insert must have left the row"
         return RecordedDelivery(old_id, False)
 

@@ -18,7 +18,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors.base import WebhookDelivery
+from storage.inbox import NewDelivery, RecordedDelivery
 from storage.migrate import upgrade
+from sync.batching import Batcher
 from sync.config.settings import Settings
 from sync.context import Context, StoreRuntime
 from sync.discovery import apply_config, poll_store
@@ -32,19 +34,21 @@ logger = logging.getLogger(__name__)
 
 
 class RepositoryInbox:
-    """The webhook server's inbox, backed by the mapping database."""
+    """The webhook server's inbox, backed by the mapping database.
+
+    Deliveries that arrive together are committed together (``batching.py``).
+    """
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.batcher: Batcher[NewDelivery, RecordedDelivery] = Batcher(ctx.repo.record_deliveries)
 
     async def record_delivery(
         self, store: str, platform: str, delivery: WebhookDelivery, raw: str
     ) -> bool:
         store_id = self.ctx.stores[store].store_id
-        recorded = await self.ctx.repo.record_delivery(
-            store_id, platform, delivery.key, delivery.topic, raw
-        )
-        return recorded.new
+        new = NewDelivery(store_id, platform, delivery.key, delivery.topic, raw)
+        return (await self.batcher.submit(new)).new
 
     async def ping(self) -> None:
         await self.ctx.repo.ping()
@@ -74,6 +78,17 @@ class OutageLog:
             )
 
 
+def timer_scheduler() -> AsyncIOScheduler:
+    """Return a scheduler whose timers fire however late a busy event loop lets them.
+
+    APScheduler drops a run that starts over a second late, and lease renewal is
+    the timer that must not be dropped: a busy daemon would lose its rows.
+    """
+    return AsyncIOScheduler(
+        timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True}
+    )
+
+
 class Daemon:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -81,8 +96,7 @@ class Daemon:
         self.wake_event = asyncio.Event()
         self.stopping = asyncio.Event()
         self.outages = OutageLog()
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.rounds = 0
+        self.scheduler = timer_scheduler()
 
     # Timers
 
@@ -139,23 +153,19 @@ class Daemon:
     # The engine loop
 
     async def work(self) -> None:
-        """Run due work whenever woken, and at least every drain interval."""
+        """Keep the engine's lanes full until stopped; refresh the gauges every drain interval."""
         interval = self.ctx.settings.daemon.drain_interval
-        while not self.stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake_event.wait(), timeout=interval)
-            self.wake_event.clear()
-            if self.stopping.is_set():
-                break
-            await self.round()
-
-    async def round(self) -> None:
+        gauges = asyncio.create_task(self.refresh_gauges(interval), name="gauges")
         try:
-            while not self.stopping.is_set() and await self.engine.run_due():
-                self.rounds += 1
-            await self.update_gauges()
-        except PergaiSyncError:
-            logger.exception("engine round failed", extra={"action": "round_failed"})
+            await self.engine.run(self.stopping, self.wake_event, interval)
+        finally:
+            gauges.cancel()
+
+    async def refresh_gauges(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(PergaiSyncError):
+                await self.update_gauges()
 
     async def update_gauges(self) -> None:
         counts = await self.ctx.repo.stage_counts()
@@ -232,7 +242,7 @@ class Daemon:
         self.wake_event.set()
 
     async def shutdown(self, runner: web.AppRunner, worker: asyncio.Task[None]) -> None:
-        """Stop the timers and the server, let the current round finish, release leases."""
+        """Stop the timers and the server, let the steps in flight finish, release leases."""
         self.stop()
         self.scheduler.shutdown(wait=False)
         await runner.cleanup()
@@ -242,10 +252,13 @@ class Daemon:
             await asyncio.wait_for(worker, timeout=grace)
         except TimeoutError:
             logger.warning(
-                "in-flight steps did not finish within %.0f s",
+                "in-flight steps did not finish within %.0f s; stopping them",
                 grace,
                 extra={"action": "shutdown_timeout"},
             )
+            # As after a crash, their rows' leases are released below and another try redoes them.
+            self.engine.cancel()
+            await self.engine.join()
 
         released = await self.ctx.repo.release_leases(self.ctx.owner)
         logger.info(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from connectors.base import CatalogueItem, EventKind, StoreEvent
+from storage.errors import LeaseLostError
 from storage.stores import Cursor
 from sync.context import Context, StoreRuntime
 from sync.errors import PergaiSyncError
@@ -67,17 +69,51 @@ async def poll_store(ctx: Context, store: StoreRuntime, *, full: bool = False) -
     The per-store lease makes one daemon at a time poll a store. ``full``
     reads the whole catalogue (reconciliation) and also notices deletions.
     """
-    lease = max(ctx.lease_seconds, 60.0)
-    if not await ctx.repo.acquire_store_lease(store.store_id, ctx.owner, lease):
+    lease = PollLease(ctx, store, max(ctx.lease_seconds, 60.0))
+    if not await lease.take():
         return None
 
     try:
-        return await scan(ctx, store, full=full)
+        return await scan(ctx, store, lease, full=full)
+    except LeaseLostError as error:
+        # What was read is recorded; the daemon that took over reads from the old cursor again.
+        logger.info("%s", error, extra={"action": "poll_lease_lost", "store": store.name})
+        return 0
     finally:
         await ctx.repo.release_store_lease(store.store_id, ctx.owner)
 
 
-async def scan(ctx: Context, store: StoreRuntime, *, full: bool) -> int:
+class PollLease:
+    """The lease on polling one store, renewed as a long scan goes on.
+
+    The daemon's renewal timer covers it too, but a timer can fall behind on a
+    busy event loop; a scan that renews its own lease cannot outlive it.
+    """
+
+    def __init__(self, ctx: Context, store: StoreRuntime, seconds: float) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.seconds = seconds
+        self.renewed_at = 0.0
+
+    async def take(self) -> bool:
+        taken = await self.ctx.repo.acquire_store_lease(
+            self.store.store_id, self.ctx.owner, self.seconds
+        )
+        self.renewed_at = time.monotonic()
+        return taken
+
+    async def keep(self) -> None:
+        """Renew the lease once a third of it has passed; raise ``LeaseLostError`` if it is gone."""
+        if time.monotonic() - self.renewed_at < self.seconds / 3:
+            return
+        if not await self.take():
+            raise LeaseLostError(
+                f"polling {self.store.name} stopped: another daemon took over the store"
+            )
+
+
+async def scan(ctx: Context, store: StoreRuntime, lease: PollLease, *, full: bool) -> int:
     until = ctx.clock()
     cursor = None if full else await ctx.repo.get_cursor(store.store_id)
     since = cursor.updated_at - CURSOR_OVERLAP if cursor else None
@@ -85,6 +121,7 @@ async def scan(ctx: Context, store: StoreRuntime, *, full: bool) -> int:
     seen: set[str] = set()
     read_until = until + FUTURE_READ if since is None else until
     async for item in store.connector.catalogue_changes(since, read_until):
+        await lease.keep()
         await record_item(ctx, store, item, until)
         seen.add(item.product_id)
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from storage.errors import LeaseLostError
+from storage.inbox import NewDelivery
 from storage.models import Store
 from storage.repository import Repository
 from tests.integration.storage.conftest import MovableClock
@@ -27,6 +28,23 @@ async def test_duplicate_delivery_seen_once(repo: Repository, store: Store) -> N
     assert not again.new
     assert again.id == first.id
     assert [delivery.body for delivery in pending] == [BODY]
+
+
+async def test_batch_records_each_key_once(repo: Repository, store: Store) -> None:
+    assert store.id is not None
+    await repo.record_delivery(store.id, "shopify", "evt-1", "products/update", BODY)
+
+    results = await repo.record_deliveries(
+        [
+            NewDelivery(store.id, "shopify", key, "products/update", BODY)
+            for key in ("evt-1", "evt-2", "evt-3", "evt-2")
+        ]
+    )
+
+    pending = await repo.unprocessed_deliveries()
+    assert [r.new for r in results] == [False, True, True, False]
+    assert results[1].id == results[3].id
+    assert len(pending) == 3
 
 
 async def test_same_key_other_store_is_new(repo: Repository, store: Store) -> None:
