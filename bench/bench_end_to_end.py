@@ -26,15 +26,14 @@ in the same run:
 
 The critical-path bound. With N products, k = 2 outputs, store latency Ls,
 PergAI latency Lp and generation time G, the work that cannot be avoided is:
-per product one PergAI product create and k job starts, (1 + k) Lp, plus k
-image writes to the store, k Ls; and ceil(N / 100) catalogue pages read one
-after another. The daemon works on at most c = min(c_s, c_p) products of a
-store at once (c_s = `[daemon] concurrency_per_store`, "products processed at
-once per store", and every step also holds one of the c_p =
-`[pergai] max_concurrency` slots). One product cannot finish faster than its
-own chain: read a page, create, start, generate, write. So no schedule beats
+per product one PergAI product create and k job starts, (1 + k) Lp, which
+share c_p = `[pergai] max_concurrency` requests in flight; k image writes to
+the store, k Ls, which share the store's c_s = `[daemon] concurrency_per_store`
+writes at once; and ceil(N / 100) catalogue pages read one after another.
+One product cannot finish faster than its own chain: read a page, create,
+start, generate, write. So no schedule beats
 
-    bound = max(N ((1 + k) Lp + k Ls) / c,  ceil(N / 100) Ls,  Ls + 2 Lp + G + Ls)
+    bound = max(N (1 + k) Lp / c_p,  N k Ls / c_s,  ceil(N / 100) Ls,  Ls + 2 Lp + G + Ls)
 
 The bound leaves out database time, the job-check interval, image downloads
 and the read a WooCommerce write needs before its update, so the engine can
@@ -144,10 +143,9 @@ class Report:
 def critical_path_bound(products: int, latencies: Latencies, tuning: DaemonTuning) -> float:
     """Return the lower bound on the push's wall time; the module docstring derives it."""
     store, pergai = latencies.store, latencies.pergai
-    slots = min(tuning.store_concurrency, tuning.pergai_concurrency)
-    per_product = (1 + OUTPUTS) * pergai + OUTPUTS * store
     return max(
-        products * per_product / slots,
+        products * (1 + OUTPUTS) * pergai / tuning.pergai_concurrency,
+        products * OUTPUTS * store / tuning.store_concurrency,
         math.ceil(products / PAGE_SIZE) * store,
         store + 2 * pergai + latencies.generation + store,
     )
