@@ -90,7 +90,8 @@ inbox_retention = "7d"
 lease = "2m"
 # Wait before a failed step is tried again the first time; it doubles on each failure (duration).
 retry_base_delay = "10s"
-# Products processed at once per store.
+# Image writes in flight at once per store. Steps that only call PergAI share
+# [pergai] max_concurrency instead.
 concurrency_per_store = 2
 # Time to finish running work after a stop signal before exiting (duration).
 shutdown_grace = "30s"
