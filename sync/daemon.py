@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -97,6 +98,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.outages = OutageLog()
         self.scheduler = timer_scheduler()
+        self.scanning: dict[str, asyncio.Lock] = {}
 
     # Timers
 
@@ -129,11 +131,21 @@ class Daemon:
         self.scheduler.add_job(self.prune, "interval", hours=6, id="prune", max_instances=1)
 
     async def poll(self, store: StoreRuntime, full: bool = False) -> None:
-        try:
-            count = await poll_store(self.ctx, store, full=full)
-        except PergaiSyncError as error:
-            self.outages.failed(store.name, error)
+        """Read the store's changes; a poll that finds a scan of the store running is skipped.
+
+        A full scan (reconciliation) waits for the running one instead, because
+        it also notices deletions.
+        """
+        scanning = self.scanning.setdefault(store.name, asyncio.Lock())
+        if scanning.locked() and not full:
             return
+
+        async with scanning:
+            try:
+                count = await poll_store(self.ctx, store, full=full)
+            except PergaiSyncError as error:
+                self.outages.failed(store.name, error)
+                return
         self.outages.succeeded(store.name)
         if count:
             self.wake()
@@ -219,17 +231,32 @@ class Daemon:
         self.schedule()
         self.scheduler.start()
         await apply_config(self.ctx)
-        for store in self.ctx.stores.values():
-            await self.poll(store)
 
+        # The engine starts at once: a first scan of a large store can take minutes,
+        # and its products are worked on as they are recorded.
         worker = asyncio.create_task(self.work(), name="engine")
+        first_polls = asyncio.ensure_future(
+            asyncio.gather(*(self.poll(store) for store in self.ctx.stores.values()))
+        )
         try:
+            await self.wait_unless_stopped(first_polls)
             if until_done:
                 await self.wait_until_settled()
             else:
                 await self.stopping.wait()
         finally:
+            first_polls.cancel()
             await self.shutdown(runner, worker)
+
+    async def wait_unless_stopped(self, work: asyncio.Future[list[None]]) -> None:
+        stopped: asyncio.Future[Any] = asyncio.ensure_future(self.stopping.wait())
+        waits: set[asyncio.Future[Any]] = {work, stopped}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if work.done():
+            work.result()
 
     async def wait_until_settled(self) -> None:
         while not self.stopping.is_set():
