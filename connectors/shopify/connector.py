@@ -15,6 +15,7 @@ from connectors.base import (
     CatalogueItem,
     ImageWrite,
     StoreCheck,
+    StoreImage,
     WebhookDelivery,
     WriteResult,
 )
@@ -23,7 +24,7 @@ from connectors.shopify import queries
 from connectors.shopify.bulk import BulkFile, batches
 from connectors.shopify.client import SERVICE, ShopifyGraphQL, user_errors
 from connectors.shopify.images import ImageWriter
-from connectors.shopify.records import item_from_node
+from connectors.shopify.records import connection_nodes, images_from_media, item_from_node
 from connectors.shopify.webhooks import parse_delivery
 from sync.errors import (
     AuthenticationError,
@@ -206,7 +207,7 @@ class ShopifyConnector:
             return 250, 100
 
         # NOTE: in such a small bucket a product with more media than this is read
-        # only in part, so an image of ours beyond it is not seen before a write.
+        # only in part. Writes are unaffected: they read media a page at a time.
         budget = throttle.maximum * 0.9 - 4
         media = max(1, min(250, int((budget * 2 / 3 - 2) // 2)))
         variants = max(1, min(100, int((budget / 3 - 2) // 2)))
@@ -226,6 +227,24 @@ class ShopifyConnector:
         data = await self.client.execute(queries.PRODUCT, variables)
         node = data.get("product")
         return node if isinstance(node, dict) else None
+
+    async def product_images(self, product_id: str) -> tuple[StoreImage, ...] | None:
+        """Read every image of one product, a page of media at a time; None if it is gone."""
+        nodes: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            variables = {"id": product_id, "first": queries.MEDIA_PAGE_SIZE, "after": after}
+            data = await self.client.execute(queries.PRODUCT_MEDIA, variables)
+            product = data.get("product")
+            if not isinstance(product, dict):
+                return None
+
+            media = product.get("media") or {}
+            nodes.extend(connection_nodes(media))
+            info = media.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return images_from_media(nodes)
+            after = info.get("endCursor")
 
     # Bulk export
 

@@ -7,8 +7,8 @@ though the source is an opaque signed URL. ``fileUpdate`` is also what
 detaches and re-attaches originals for replace and revert (``write_files``).
 ``productCreateMedia`` and ``productDeleteMedia`` are deprecated in 2025-01.
 
-Flow: read the listing (an image with our marker is returned as already
-present); download the result and check its size; fileCreate from the URL and
+Flow: read the product's media a page at a time (an image with our marker is
+returned as already present); download the result and check its size; fileCreate from the URL and
 poll until READY; on FAILED delete that file and retry once from a staged
 upload of the downloaded bytes; attach it to the product (and the variant);
 move it first for FEATURED and REPLACE; detach the originals for REPLACE.
@@ -28,7 +28,7 @@ from PIL import Image, UnidentifiedImageError
 from connectors.base import ImageWrite, StoreImage, WriteMode, WriteResult, marker_generation_id
 from connectors.shopify import queries
 from connectors.shopify.client import SERVICE, user_errors
-from connectors.shopify.records import item_from_node, store_image
+from connectors.shopify.records import store_image
 from sync.errors import (
     BadRequestError,
     ImageError,
@@ -85,18 +85,15 @@ class ImageWriter:
         self.store = connector.store_name
 
     async def write(self, request: ImageWrite) -> WriteResult:
-        node = await self.connector.product_node(request.product_id)
-        if node is None:
+        images = await self.connector.product_images(request.product_id)
+        if images is None:
             raise NotFoundError(
                 f"store '{self.store}': product {request.product_id} no longer exists on Shopify",
                 service=SERVICE,
                 status=404,
             )
-        listing = item_from_node(node)
         generation = marker_generation_id(request.filename)
-        present = next(
-            (i for i in listing.images if generation and i.generation_id == generation), None
-        )
+        present = next((i for i in images if generation and i.generation_id == generation), None)
         if present is not None:
             logger.info(
                 "store '%s': image %s is already on product %s",
@@ -124,13 +121,13 @@ class ImageWriter:
         if request.mode in (WriteMode.FEATURED, WriteMode.REPLACE):
             await self.reorder(request.product_id, [media_id])
         if request.mode is WriteMode.REPLACE:
-            detached = tuple(i.id for i in listing.images if not i.ours)
+            detached = tuple(i.id for i in images if not i.ours)
             if detached:
                 await self.update_files(
                     [{"id": i, "referencesToRemove": [request.product_id]} for i in detached]
                 )
 
-        position = 0 if request.mode is not WriteMode.ADD else len(listing.images)
+        position = 0 if request.mode is not WriteMode.ADD else len(images)
         image = media.get("image") or {}
         written = store_image(media_id, str(image.get("url") or ""), media.get("alt"), position)
         logger.info(

@@ -67,6 +67,27 @@ query Product($id: ID!, $mediaFirst: Int!, $variantsFirst: Int!) {
     + PRODUCT_FIELDS
 )
 
+# A write needs only the product's media. Most products have a few, so they are read
+# in pages of 50 (1 + 2 + 50 x 2 = 103 points requested) instead of all 250 at once.
+MEDIA_PAGE_SIZE = 50
+
+PRODUCT_MEDIA = """
+query ProductMedia($id: ID!, $first: Int!, $after: String) {
+  product(id: $id) {
+    media(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        alt
+        mediaContentType
+        status
+        ... on MediaImage { image { url width height altText } }
+      }
+    }
+  }
+}
+"""
+
 PRODUCTS_COUNT = """
 query ProductsCount($query: String) {
   productsCount(query: $query) { count precision }
@@ -220,6 +241,7 @@ query Check {
 DOCUMENTS: dict[str, str] = {
     "PRODUCTS_PAGE": PRODUCTS_PAGE,
     "PRODUCT": PRODUCT,
+    "PRODUCT_MEDIA": PRODUCT_MEDIA,
     "PRODUCTS_COUNT": PRODUCTS_COUNT,
     "BULK_PRODUCTS": BULK_PRODUCTS % "status:ACTIVE",
     "BULK_RUN": BULK_RUN,

@@ -67,6 +67,22 @@ async def test_write_again_is_already_present(shop: Shop, image_host: ImageHost)
     assert item is not None and len(item.images) == 3
 
 
+async def test_write_sees_ours_past_first_page(shop: Shop, image_host: ImageHost) -> None:
+    product = shop.state.load_seed(
+        [SeedProduct(title="Many photos", images=[SeedImage(f"p{n}.jpg") for n in range(60)])]
+    )[0]
+    url = image_host.add("r1.png", png())
+    first = await shop.connector.write_image(request(product.gid, url))
+    requests_before = shop.state.counters.get("ok", 0)
+
+    second = await shop.connector.write_image(request(product.gid, url))
+
+    # Our image is the 61st, on the second page of media.
+    assert second.already_present
+    assert second.image.id == first.image.id
+    assert shop.state.counters.get("ok", 0) - requests_before == 2
+
+
 async def test_write_failed_retries_staged(shop: Shop, image_host: ImageHost) -> None:
     product_id = seed_one(shop)
     url = image_host.add("r1.png", png())
