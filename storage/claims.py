@@ -83,6 +83,23 @@ class ClaimQueries(QueryBase):
             )
             return list(rows)
 
+    async def stores_with_due_renders(self, status: RenderStatus) -> list[int]:
+        """Return the ids of stores that have a due, unleased render in ``status``."""
+        now = self.now()
+        query = (
+            select(col(ProductLink.store_id))
+            .join(Render, col(Render.link_id) == col(ProductLink.id))
+            .where(
+                col(Render.status) == status,
+                col(Render.next_attempt_at) <= now,
+                lease_free(Render.lease_owner, Render.lease_expires_at, now),
+            )
+            .distinct()
+            .order_by(col(ProductLink.store_id))
+        )
+        async with self.db.read() as session:
+            return list(await session.scalars(query))
+
     async def claim_renders(
         self,
         owner: str,

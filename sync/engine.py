@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
@@ -47,6 +48,7 @@ class Engine:
         self.ctx = ctx
         # Writes to one product in this process queue here; the link lease covers other daemons.
         self.link_locks: dict[int, asyncio.Lock] = {}
+        self.writes_in_flight: Counter[int] = Counter()
         self.step_ended = asyncio.Event()
 
         # PergAI steps are limited here, so a daemon claims only what it can start soon,
@@ -161,7 +163,23 @@ class Engine:
         return await self.claim_renders(RenderStatus.REQUESTED, self.start, room)
 
     async def claim_writes(self, room: int) -> list[Step]:
-        return await self.claim_renders(RenderStatus.COMPLETED, self.write, room)
+        """Claim writes store by store, each up to its share, so one slow store cannot take all."""
+        per_store = self.ctx.settings.daemon.concurrency_per_store
+        steps: list[Step] = []
+        for store_id in await self.ctx.repo.stores_with_due_renders(RenderStatus.COMPLETED):
+            free = min(per_store - self.writes_in_flight[store_id], room - len(steps))
+            if free <= 0:
+                continue
+            claimed = await self.ctx.repo.claim_renders(
+                self.ctx.owner,
+                [RenderStatus.COMPLETED],
+                limit=free,
+                lease_seconds=self.ctx.lease_seconds,
+                store_id=store_id,
+            )
+            self.writes_in_flight[store_id] += len(claimed)
+            steps += [partial(self.guard_write, item) for item in claimed]
+        return steps
 
     async def claim_renders(
         self,
@@ -230,6 +248,12 @@ class Engine:
         assert item.link.id is not None
         await settle_link(self.ctx, item.link.id)
         return 1
+
+    async def guard_write(self, item: ClaimedRender) -> int:
+        try:
+            return await self.guard_render(item, self.write)
+        finally:
+            self.writes_in_flight[item.link.store_id] -= 1
 
     async def start(self, store: StoreRuntime, item: ClaimedRender) -> None:
         await start_render(self.ctx, store, item)
