@@ -156,8 +156,11 @@ async def run_query(
             }
         )
 
-    if state.settings.bucket_enabled and not state.bucket.take(requested):
-        return throttled(state, requested)
+    if state.settings.bucket_enabled:
+        if state.settings.faults.random.random() < state.settings.other_client_rate:
+            state.bucket.take(state.bucket.available())
+        if not state.bucket.take(requested):
+            return throttled(state, requested)
 
     result = execute_sync(
         state.schema,

@@ -30,6 +30,9 @@ class ShopifySettings:
     # Answer a throttled query with HTTP 429 instead of Shopify's usual HTTP 200.
     throttle_with_429: bool = False
     max_query_cost: int = 1000
+    # Chance per query that another client of the same app (a second daemon, a CLI
+    # run) has just spent the bucket to zero, which the client's own pacing cannot see.
+    other_client_rate: float = 0.0
 
     # Time each media processing step (UPLOADED -> PROCESSING -> READY) takes.
     media_step_delay: float = 0.02

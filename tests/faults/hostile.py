@@ -67,6 +67,8 @@ class FaultPlan:
     # so a bucket of 1,000 pays for one read at a time and concurrent writes are THROTTLED.
     shopify_bucket: float = 1000.0
     shopify_restore_rate: float = 200.0
+    # The bucket is spent to zero by another client of the app before this share of queries.
+    shopify_other_client_rate: float = 0.03
     # The shop fails the next N media whatever their source. The connector tries a
     # failed write once more from the uploaded bytes, which is the next media, and
     # a second failure fails the output for good; so only one write is failed.
@@ -188,6 +190,7 @@ def arm(sims: Simulators, plan: FaultPlan) -> None:
 
     sims.pergai_state.settings.failure_rate = plan.generation_failure_rate
     sims.shopify.media_failures = plan.shopify_media_failures
+    sims.shopify.other_client_rate = plan.shopify_other_client_rate
 
 
 def disarm(sims: Simulators) -> None:
@@ -197,6 +200,7 @@ def disarm(sims: Simulators) -> None:
         faults.drop_after_rate = 0.0
         faults.latency = 0.0
     sims.pergai_state.settings.failure_rate = 0.0
+    sims.shopify.other_client_rate = 0.0
 
 
 class RetryRecords(logging.Handler):

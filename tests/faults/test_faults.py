@@ -233,5 +233,6 @@ def check_faults_happened(tally: Tally) -> None:
             assert injected.get(kind, 0) > 0, (name, kind, injected)
     assert tally.failed_generations > 0
     assert tally.shopify_media_failed > 0
-    # NOTE: THROTTLED is printed, not required: the connector paces itself by the
-    # bucket status Shopify returns, and with a 1,000-point bucket no run here saw one.
+    # The connector's own pacing avoids THROTTLED; another client spending the
+    # shared bucket is what still causes it.
+    assert tally.shopify_throttled > 0
