@@ -282,6 +282,11 @@ async def revert_command(settings: Settings, store_name: str, product: str | Non
     """Remove our images and restore replaced originals, for a store or one product."""
     async with open_context(settings) as ctx:
         store = ctx.stores[select_stores(ctx, store_name)[0]]
+        if product is not None and not await ctx.repo.links_of_product(store.store_id, product):
+            raise PergaiSyncError(
+                f"store '{store.name}' has no product {product!r} in the mapping database; "
+                "check the id (Shopify ids look like gid://shopify/Product/123)"
+            )
         targets = await ctx.repo.revert_targets(store.store_id, product)
         for target in targets:
             ours = tuple(r.store_image_id for r in target.renders if r.store_image_id)

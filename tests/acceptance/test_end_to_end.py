@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+import pytest
+
 from connectors.base import CatalogueItem
 from simulators.catalogue import SeedImage, SeedProduct
 from storage.models import ProductLink, RenderStatus, Stage
@@ -14,6 +16,7 @@ from sync.config.settings import Settings
 from sync.context import Context
 from sync.daemon import Daemon
 from sync.demo_catalogue import demo_catalogue
+from sync.errors import PergaiSyncError
 from sync.progress import open_work_count
 from sync.runtime import open_context
 from tests.acceptance.harness import (
@@ -148,6 +151,8 @@ async def test_replace_then_revert_restores(
         for item in items:
             assert all(image.generation_id for image in item.images), (store, item.title)
 
+    with pytest.raises(PergaiSyncError, match="has no product '999999'"):
+        await revert_command(settings, "woo", "999999")
     for store in ("shop", "woo"):
         await revert_command(settings, store, None)
 
