@@ -241,7 +241,10 @@ def simulate_shopify(port: int, catalogue: str | None) -> None:
     """Serve the Shopify Admin API simulator."""
     from simulators.shopify.run import run as run_shopify
 
-    asyncio.run(run_shopify(port=port, catalogue=Path(catalogue) if catalogue else None))
+    try:
+        asyncio.run(run_shopify(port=port, catalogue=Path(catalogue) if catalogue else None))
+    except ValueError as error:  # a catalogue that is no product CSV export
+        raise click.ClickException(str(error)) from error
 
 
 @simulate.command(name="woocommerce")
@@ -251,4 +254,7 @@ def simulate_woocommerce(port: int, catalogue: str | None) -> None:
     """Serve the WooCommerce REST API simulator."""
     from simulators.woocommerce.__main__ import main as woocommerce_main
 
-    woocommerce_main(simulator_args(port, catalogue))
+    try:
+        woocommerce_main(simulator_args(port, catalogue))
+    except ValueError as error:  # a catalogue that is no product CSV export
+        raise click.ClickException(str(error)) from error

@@ -59,19 +59,12 @@ def read_catalogue(path: Path | None) -> list[SeedProduct]:
     if path is None:
         return demo_catalogue()
 
-    header = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()[:1]
-    if header and header[0].startswith("Handle,"):
-        from simulators.shopify.csv_import import read_shopify_csv
+    from simulators.catalogue_csv import read_catalogue_csv
 
-        return read_shopify_csv(path)
-    if header and ("Type" in header[0] and "Name" in header[0]):
-        from simulators.woocommerce import read_woocommerce_csv
-
-        return read_woocommerce_csv(path)
-    raise ConfigError(
-        f"{path} is neither a WooCommerce product CSV export (columns ID, Type, Name, ...) "
-        "nor a Shopify product CSV export (columns Handle, Title, ...)"
-    )
+    try:
+        return read_catalogue_csv(path)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 def clear_previous_run(output: Path, *, default_database: bool) -> None:

@@ -122,7 +122,10 @@ def seed_from_rest(entry: dict[str, Any]) -> SeedProduct:
 
 
 def read_catalogue(path: str | Path) -> list[SeedProduct]:
-    """Read a ``.csv`` export or a ``.json`` REST product file."""
+    """Read a ``.json`` REST product file, or a Shopify or WooCommerce product CSV export."""
     if str(path).lower().endswith(".json"):
         return read_rest_products(path)
-    return read_shopify_csv(path)
+
+    from simulators.catalogue_csv import read_catalogue_csv
+
+    return read_catalogue_csv(path)

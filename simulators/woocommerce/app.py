@@ -116,13 +116,16 @@ def create_app(
 async def run(
     port: int = 8090, catalogue: Path | None = None, settings: WooSettings | None = None
 ) -> None:
-    """Serve the simulator on 127.0.0.1:``port`` until cancelled, printing the URL and keys."""
-    from simulators.woocommerce.csv_import import read_woocommerce_csv
+    """Serve the simulator on 127.0.0.1:``port`` until cancelled, printing the URL and keys.
+
+    Raises ``ValueError`` when ``catalogue`` is no product CSV export.
+    """
+    from simulators.catalogue_csv import read_catalogue_csv
 
     settings = settings or WooSettings()
     state = WooState(settings)
     if catalogue is not None:
-        state.load_seed(read_woocommerce_csv(catalogue))
+        state.load_seed(read_catalogue_csv(catalogue))
     runner = web.AppRunner(create_app(settings, state), handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, LOOPBACK, port)
