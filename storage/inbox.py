@@ -154,23 +154,36 @@ class InboxQueries(QueryBase):
         delivery's lease; a delivery processed twice is harmless, because
         every step it triggers is idempotent.
         """
-        statement = update(InboxDelivery).where(col(InboxDelivery.id) == delivery_id)
-        if owner is not None:
-            statement = statement.where(col(InboxDelivery.lease_owner) == owner)
-        async with self.db.write() as session:
-            result = await session.execute(
-                statement.values(
-                    processed_at=self.now(),
-                    outcome=outcome,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
-        if rowcount(result) != 1 and owner is not None:
+        lost = await self.mark_deliveries_processed([(delivery_id, outcome)], owner=owner)
+        if lost:
             raise LeaseLostError(
                 f"webhook delivery {delivery_id} not marked processed: "
                 f"daemon {owner} no longer holds its lease"
             )
+
+    async def mark_deliveries_processed(
+        self, outcomes: Sequence[tuple[int, str]], *, owner: str | None = None
+    ) -> list[int]:
+        """Mark several deliveries processed in one transaction; return the ids not marked.
+
+        With ``owner``, a delivery whose lease ``owner`` no longer holds is left
+        as it is and its id returned: another daemon took it over.
+        """
+        now = self.now()
+        lost: list[int] = []
+        async with self.db.write() as session:
+            for delivery_id, outcome in outcomes:
+                statement = update(InboxDelivery).where(col(InboxDelivery.id) == delivery_id)
+                if owner is not None:
+                    statement = statement.where(col(InboxDelivery.lease_owner) == owner)
+                result = await session.execute(
+                    statement.values(
+                        processed_at=now, outcome=outcome, lease_owner=None, lease_expires_at=None
+                    )
+                )
+                if rowcount(result) != 1 and owner is not None:
+                    lost.append(delivery_id)
+        return lost
 
     async def prune_deliveries(self, older_than: timedelta) -> int:
         """Delete processed deliveries processed more than ``older_than`` ago; return how many."""

@@ -77,9 +77,11 @@ Steps (``storage.steps``); keyword arguments left ``UNSET`` keep the stored valu
 Webhook inbox (``storage.inbox``)
     record_delivery(store_id, platform, delivery_key, topic, body, received_at=None)
         -> RecordedDelivery(id, new)
+    record_deliveries(deliveries, *, received_at=None) -> list[RecordedDelivery]
     unprocessed_deliveries(limit=100, store_id=None) -> list[InboxDelivery]
     claim_deliveries(owner, *, limit, lease_seconds, store_id=None) -> list[InboxDelivery]
     mark_delivery_processed(delivery_id, outcome, *, owner=None)
+    mark_deliveries_processed(outcomes, *, owner=None) -> list[int]   (ids not marked)
     prune_deliveries(older_than: timedelta) -> int
 
 Budget (``storage.budget``); days are UTC dates, default today

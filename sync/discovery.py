@@ -195,11 +195,20 @@ async def process_inbox(ctx: Context, limit: int = 100) -> int:
     deliveries = await ctx.repo.claim_deliveries(
         ctx.owner, limit=limit, lease_seconds=ctx.lease_seconds
     )
+    outcomes: list[tuple[int, str]] = []
     for delivery in deliveries:
         assert delivery.id is not None
         store = ctx.store_by_id(delivery.store_id)
-        outcome = await process_delivery(ctx, store, delivery.body)
-        await ctx.repo.mark_delivery_processed(delivery.id, outcome, owner=ctx.owner)
+        outcomes.append((delivery.id, await process_delivery(ctx, store, delivery.body)))
+
+    # One commit for the batch: a crash before it only means these are applied again.
+    lost = await ctx.repo.mark_deliveries_processed(outcomes, owner=ctx.owner)
+    if lost:
+        logger.info(
+            "%d webhook deliveries were taken over by another daemon before they were marked",
+            len(lost),
+            extra={"action": "lease_lost"},
+        )
     return len(deliveries)
 
 

@@ -100,6 +100,20 @@ async def test_claim_process_and_prune(repo: Repository, store: Store, clock: Mo
     assert [d.delivery_key for d in await repo.unprocessed_deliveries()] == ["evt-2"]
 
 
+async def test_batch_mark_skips_lost_leases(repo: Repository, store: Store) -> None:
+    assert store.id is not None
+    for number in range(3):
+        await repo.record_delivery(store.id, "shopify", f"evt-{number}", "products/update", BODY)
+    mine = await repo.claim_deliveries("a", limit=2, lease_seconds=60)
+    theirs = await repo.claim_deliveries("b", limit=1, lease_seconds=60)
+    ids = [d.id for d in mine + theirs if d.id is not None]
+
+    lost = await repo.mark_deliveries_processed([(i, "recorded") for i in ids], owner="a")
+
+    assert lost == [ids[2]]
+    assert [d.delivery_key for d in await repo.unprocessed_deliveries()] == ["evt-2"]
+
+
 async def test_budget_stops_at_limit(repo: Repository, store: Store) -> None:
     assert store.id is not None
     day = date(2024, 5, 1)
