@@ -52,8 +52,8 @@ class Engine:
         self.step_ended = asyncio.Event()
 
         # PergAI steps are limited here, so a daemon claims only what it can start soon,
-        # and again per request in the PergAI client. Writes also take their store's
-        # semaphore, so no store gets more than its share of concurrent writes.
+        # and again per request in the PergAI client. Writes are claimed per store, up
+        # to concurrency_per_store each (``claim_writes``).
         pergai = 2 * ctx.settings.pergai.max_concurrency
         writes = ctx.settings.daemon.concurrency_per_store * max(len(ctx.stores), 1)
         ended = self.step_ended.set
@@ -68,10 +68,6 @@ class Engine:
     @property
     def steps_done(self) -> int:
         return sum(lane.steps_done for lane in self.lanes)
-
-    @property
-    def in_flight(self) -> int:
-        return sum(len(lane.tasks) for lane in self.lanes)
 
     # Driving the lanes
 
@@ -103,16 +99,6 @@ class Engine:
         if crashes:
             raise crashes[0]
         return self.steps_done - before
-
-    async def drain(self, max_rounds: int = 1000) -> int:
-        """Run rounds until nothing is due; return the steps run."""
-        total = 0
-        for _ in range(max_rounds):
-            steps = await self.run_due()
-            if steps == 0:
-                break
-            total += steps
-        return total
 
     async def run(self, stopping: asyncio.Event, wake: asyncio.Event, interval: float) -> None:
         """Keep the lanes full until ``stopping`` is set, then wait for the steps in flight.
@@ -280,7 +266,8 @@ class Engine:
     async def settle_stranded(self) -> None:
         """Settle links whose renders all finished before a stopped daemon could settle them.
 
-        Not counted as steps: a link that cannot settle would keep ``drain`` looping.
+        Not counted as steps: a link that cannot settle would keep a caller of
+        ``run_due`` looping.
         """
         for link_id in await self.ctx.repo.links_to_settle(limit=BATCH):
             await settle_link(self.ctx, link_id)

@@ -54,7 +54,12 @@ class Lane:
 
         error = task.exception()
         if error is None:
-            self.steps_done += task.result()
+            done = task.result()
+            self.steps_done += done
+            if done == 0:
+                # Nothing was due (an empty inbox, no job to check): claiming again at
+                # once would only spin.
+                return
         else:
             # Steps record their own failures, so what arrives here is a bug or a lost
             # database. The row's lease runs out and another try picks it up.

@@ -1,7 +1,8 @@
-"""Write claims: a store with a backlog of old writes leaves room for the other stores."""
+"""Claims: a store with a backlog of old writes leaves room for the others; idle means quiet."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from storage.models import RenderStatus
+from sync.lanes import Claim, Step
 from tests.bad_input.helpers import product, running_daemon
 
 
@@ -43,3 +45,30 @@ async def test_backlog_store_gets_only_its_share(tmp_path: Path) -> None:
         assert engine.writes_in_flight == Counter(
             {shop_id: per_store, run.store("woo").store_id: per_store}
         )
+
+
+async def test_idle_engine_does_not_spin(tmp_path: Path) -> None:
+    async with running_daemon(tmp_path) as run:
+        await run.settle()
+        engine = run.daemon.engine
+        claims: Counter[str] = Counter()
+        for lane in engine.lanes:
+            lane.claim = counting(lane.claim, lane.name, claims)
+
+        stopping, wake = asyncio.Event(), asyncio.Event()
+        running = asyncio.create_task(engine.run(stopping, wake, interval=0.5))
+        await asyncio.sleep(1.6)
+        stopping.set()
+        wake.set()
+        await running
+
+        # One fill at the start, one per interval and one after the stop's wake.
+        assert max(claims.values()) <= 5, claims
+
+
+def counting(claim: Claim, name: str, claims: Counter[str]) -> Claim:
+    async def counted(room: int) -> list[Step]:
+        claims[name] += 1
+        return await claim(room)
+
+    return counted
