@@ -16,3 +16,11 @@ class LeaseLostError(StorageError):
 
 class DatabaseInUseError(StorageError):
     """Another pergai-sync daemon uses this SQLite file; stop it or use PostgreSQL."""
+
+
+class PergaiProductTakenError(StorageError):
+    """Another product link already records this PergAI product, so this link was not updated.
+
+    Two links looked up a lost create at the same time and found the same
+    product. Try the step again: the lookup now leaves the recorded product out.
+    """

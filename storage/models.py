@@ -101,6 +101,9 @@ class ProductLink(SQLModel, table=True):
         Index("ix_product_links_due", "stage", "next_attempt_at"),
         Index("ix_product_links_store_stage", "store_id", "stage"),
         Index("ix_product_links_lease_owner", "lease_owner"),
+        # One PergAI product per link: two links adopting the same lost create is a bug.
+        # NULLs do not clash in a unique index on SQLite or PostgreSQL.
+        Index("ux_product_links_pergai_product", "pergai_product_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,12 +13,14 @@ from enum import Enum
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.errors import LeaseLostError
+from storage.errors import LeaseLostError, PergaiProductTakenError
 from storage.models import Event, ProductLink, Render, RenderStatus, Stage
 from storage.querybase import QueryBase, rowcount
+from sync.errors import StorageError
 
 M = TypeVar("M", ProductLink, Render)
 
@@ -83,20 +85,28 @@ class StepQueries(QueryBase):
                 "attempts": attempts,
             },
         )
-        async with self.db.write() as session:
-            result = await session.execute(
-                update(ProductLink)
-                .where(col(ProductLink.id) == link_id, col(ProductLink.lease_owner) == owner)
-                .values(**values)
-            )
-            if rowcount(result) != 1:
-                raise LeaseLostError(
-                    f"step {action or stage.value!r} on product link {link_id} not recorded: "
-                    f"daemon {owner} no longer holds its lease"
+        try:
+            async with self.db.write() as session:
+                result = await session.execute(
+                    update(ProductLink)
+                    .where(col(ProductLink.id) == link_id, col(ProductLink.lease_owner) == owner)
+                    .values(**values)
                 )
-            link = await _fresh(session, ProductLink, link_id)
-            if action is not None:
-                session.add(_event(link, now, action, message, owner))
+                if rowcount(result) != 1:
+                    raise LeaseLostError(
+                        f"step {action or stage.value!r} on product link {link_id} not recorded: "
+                        f"daemon {owner} no longer holds its lease"
+                    )
+                link = await _fresh(session, ProductLink, link_id)
+                if action is not None:
+                    session.add(_event(link, now, action, message, owner))
+        except StorageError as error:
+            if isinstance(pergai_product_id, str) and isinstance(error.__cause__, IntegrityError):
+                raise PergaiProductTakenError(
+                    f"PergAI product {pergai_product_id} is already recorded for another "
+                    f"product link; product link {link_id} will look it up again"
+                ) from error
+            raise
         return link
 
     async def record_render_step(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connectors.pergai import GenerationTimeoutError
+from storage.errors import PergaiProductTakenError
 from sync.errors import (
     AuthenticationError,
     ImageError,
@@ -58,7 +59,7 @@ def judge(
         return Verdict(reason, None)
 
     retryable = isinstance(error, RemoteError) and error.retryable
-    if transient_storage_error(error):
+    if transient_storage_error(error) or isinstance(error, PergaiProductTakenError):
         retryable = True
     if isinstance(error, GenerationTimeoutError):
         retryable = True

@@ -72,3 +72,32 @@ def counting(claim: Claim, name: str, claims: Counter[str]) -> Claim:
         return await claim(room)
 
     return counted
+
+
+async def test_lost_twins_adopt_one_each(tmp_path: Path) -> None:
+    """Two stores list the same product; both creates were lost, and each link adopts its own.
+
+    Both links look the lost creates up at the same time and pick the same
+    candidate first; the second to record it must look again, not share it.
+    """
+    async with running_daemon(tmp_path, [product("Twin mug")], edit_config=quick_retry) as run:
+        await run.poll()
+        links = [(await run.links(store))[0] for store in ("shop", "woo")]
+        lost = set()
+        for link in links:
+            assert link.source_image_url is not None
+            created = await run.ctx.pergai.create_product(
+                link.title, "other", link.source_image_url
+            )
+            lost.add(created.id)
+        async with run.ctx.repo.db.engine.begin() as connection:
+            await connection.execute(text("UPDATE product_links SET attempts = 1"))
+
+        await run.settle()
+
+        adopted = {(await run.links(store))[0].pergai_product_id for store in ("shop", "woo")}
+        assert adopted == lost
+
+
+def quick_retry(text: str, sims: object) -> str:
+    return text.replace("[daemon]\n", "[daemon]\nretry_base_delay = 0.2\n", 1)

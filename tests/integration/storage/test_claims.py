@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage.errors import LeaseLostError
+from storage.errors import LeaseLostError, PergaiProductTakenError
 from storage.models import RenderStatus, Stage, Store
 from storage.repository import Repository
 from tests.integration.storage.conftest import MovableClock, make_item
@@ -205,6 +205,22 @@ async def test_release_one_link(repo: Repository, store: Store) -> None:
     assert not await repo.release_link(link_id, "b")
     assert await repo.release_link(link_id, "a")
     assert len(await repo.claim_links("b", [Stage.DISCOVERED], limit=1, lease_seconds=1)) == 1
+
+
+async def test_pergai_product_on_one_link_only(repo: Repository, store: Store) -> None:
+    assert store.id is not None
+    await add_products(repo, store.id, 2)
+    first, second = await repo.claim_links("a", [Stage.DISCOVERED], limit=2, lease_seconds=LEASE)
+    assert first.id is not None and second.id is not None
+    await repo.record_link_step(first.id, "a", stage=Stage.PUSHED, pergai_product_id="P-1")
+
+    with pytest.raises(PergaiProductTakenError, match="P-1 is already recorded"):
+        await repo.record_link_step(second.id, "a", stage=Stage.PUSHED, pergai_product_id="P-1")
+
+    unchanged = await repo.get_link(second.id)
+    assert unchanged is not None
+    assert unchanged.stage is Stage.DISCOVERED
+    assert unchanged.pergai_product_id is None
 
 
 async def test_store_lease_one_poller(repo: Repository, store: Store, clock: MovableClock) -> None:
