@@ -139,7 +139,10 @@ class CatalogueQueries(QueryBase):
                 col(ProductLink.product_id) == product_id,
                 col(ProductLink.variant_id) == variant_id,
             )
-            .with_for_update()
+            # FOR NO KEY UPDATE: the upsert changes no key, and a plain FOR UPDATE would
+            # also block event-log inserts that reference the link, which deadlocks with
+            # a render step that holds its render and logs an event (PostgreSQL).
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
 

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from connectors.pergai import Generation, GenerationStatus, ToolResult
 from storage.claims import ClaimedRender
+from storage.errors import LeaseLostError
 from storage.models import ProductLink, RenderStatus, Stage
 from sync.config.outputs import OutputConfig
 from sync.context import Context, StoreRuntime
@@ -249,8 +250,18 @@ async def check_running(ctx: Context, claimed: list[ClaimedRender]) -> list[Clai
 
     for item in claimed:
         generation = statuses.get(item.render.generation_id or "")
-        if generation is not None and await record_status(ctx, item, generation):
-            finished.append(item)
+        if generation is None:
+            continue
+        try:
+            if await record_status(ctx, item, generation):
+                finished.append(item)
+        except LeaseLostError:
+            # A new source image superseded the render, or another daemon took it over.
+            logger.info(
+                "render %s changed hands during the job check",
+                item.render.id,
+                extra={"action": "lease_lost", "product": item.link.product_id},
+            )
     return finished
 
 

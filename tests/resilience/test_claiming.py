@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
+from connectors.base import StoreImage
 from storage.models import RenderStatus
 from sync.lanes import Claim, Step
+from sync.renders import check_running
 from tests.bad_input.helpers import product, running_daemon
 
 
@@ -101,3 +104,37 @@ async def test_lost_twins_adopt_one_each(tmp_path: Path) -> None:
 
 def quick_retry(text: str, sims: object) -> str:
     return text.replace("[daemon]\n", "[daemon]\nretry_base_delay = 0.2\n", 1)
+
+
+async def test_job_check_skips_superseded_render(tmp_path: Path) -> None:
+    async with running_daemon(tmp_path, [product("Slow lamp")], generation_duration=30) as run:
+        await run.poll()
+        for _ in range(10):
+            await run.daemon.engine.run_due()
+            counts = await run.ctx.repo.render_counts()
+            if sum(c.get("running", 0) for c in counts.values()) == 4:  # type: ignore[call-overload]
+                break
+        await asyncio.sleep(run.settings.daemon.job_check_interval + 0.1)  # checks fall due
+        claimed = await run.ctx.repo.claim_renders(
+            run.ctx.owner, [RenderStatus.RUNNING], limit=10, lease_seconds=60
+        )
+        assert len(claimed) == 4, counts
+
+        # The merchant replaces the Shopify product's photo while the check is under way.
+        shop_link = next(c.link for c in claimed if c.link.store_id == run.store("shop").store_id)
+        item = await run.store("shop").connector.get_product(shop_link.product_id)
+        assert item is not None
+        newer = replace(
+            item,
+            updated_at=item.updated_at + timedelta(minutes=1),
+            images=(StoreImage("gid://shopify/MediaImage/1", "http://127.0.0.1:1/new.png"),),
+        )
+        await run.ctx.repo.upsert_catalogue_item(run.store("shop").store_id, newer)
+
+        finished = await check_running(run.ctx, claimed)
+
+        statuses: Counter[RenderStatus] = Counter()
+        for link_id in {c.link.id for c in claimed}:
+            statuses.update(r.status for r in await run.ctx.repo.renders_of_link(link_id or 0))
+        assert finished == []
+        assert statuses == Counter({RenderStatus.RUNNING: 2, RenderStatus.SUPERSEDED: 2})
