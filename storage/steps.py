@@ -273,6 +273,7 @@ class StepQueries(QueryBase):
         now = self.now()
         due = next_attempt_at or now
         async with self.db.write() as session:
+            await self._lock_source(session, link_id, source_fingerprint)
             for key in output_keys:
                 await session.execute(
                     self.insert_if_absent(
@@ -316,6 +317,26 @@ class StepQueries(QueryBase):
             )
             by_key = {render.output_key: render for render in rows}
         return [by_key[key] for key in output_keys]
+
+    async def _lock_source(
+        self, session: AsyncSession, link_id: int, source_fingerprint: str
+    ) -> None:
+        """Hold the link's source image for this transaction; raise if it is another one now.
+
+        FOR SHARE makes a concurrent upsert of a new source image wait until the
+        renders exist, so it supersedes them, instead of renders for the old image
+        appearing after it has moved on.
+        """
+        current = await session.scalar(
+            select(col(ProductLink.source_fingerprint))
+            .where(col(ProductLink.id) == link_id)
+            .with_for_update(read=True)
+        )
+        if current != source_fingerprint:
+            raise LeaseLostError(
+                f"product link {link_id} has a new source image; "
+                "outputs for the old one are not requested"
+            )
 
     async def renders_of_link(
         self, link_id: int, source_fingerprint: str | None = None

@@ -207,6 +207,16 @@ async def test_release_one_link(repo: Repository, store: Store) -> None:
     assert len(await repo.claim_links("b", [Stage.DISCOVERED], limit=1, lease_seconds=1)) == 1
 
 
+async def test_no_renders_for_replaced_source(repo: Repository, store: Store) -> None:
+    assert store.id is not None
+    result = await repo.upsert_catalogue_item(store.id, make_item())
+
+    with pytest.raises(LeaseLostError, match="has a new source image"):
+        await repo.ensure_renders(result.link_id, ["scene:studio"], "img-0|an older image")
+
+    assert await repo.renders_of_link(result.link_id) == []
+
+
 async def test_pergai_product_on_one_link_only(repo: Repository, store: Store) -> None:
     assert store.id is not None
     await add_products(repo, store.id, 2)
@@ -296,7 +306,9 @@ async def test_render_step_and_lost_lease(
 ) -> None:
     assert store.id is not None
     result = await repo.upsert_catalogue_item(store.id, make_item())
-    await repo.ensure_renders(result.link_id, ["scene:studio"], "img-1|x")
+    link = await repo.get_link(result.link_id)
+    assert link is not None and link.source_fingerprint is not None
+    await repo.ensure_renders(result.link_id, ["scene:studio"], link.source_fingerprint)
     claimed = await repo.claim_renders(
         "a", [RenderStatus.REQUESTED], limit=1, lease_seconds=LEASE, store_id=store.id
     )
