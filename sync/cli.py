@@ -47,7 +47,11 @@ def settings_from(config_path: str | None) -> Settings:
 @click.group()
 @click.version_option(__version__, prog_name="pergai-sync")
 @click.option(
-    "--log-level", default="info", show_default=True, help="debug, info, warning or error."
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="The lowest level of log records written to stderr.",
 )
 @click.option("--log-json", is_flag=True, help="Log one JSON object per line instead of text.")
 @click.pass_context

@@ -78,6 +78,33 @@ def select_stores(ctx: Context, name: str | None) -> list[str]:
     return [name]
 
 
+PRODUCT_ID_HINTS = {
+    "shopify": "Shopify product ids look like gid://shopify/Product/123 or 123",
+    "woocommerce": "WooCommerce product ids are numbers, as in the admin's post=123",
+}
+
+
+async def known_product(ctx: Context, names: list[str], product: str) -> str:
+    """Return ``product`` as the stores record it; raise when none of ``names`` has it.
+
+    A Shopify id may be given as the number the admin shows in its URLs.
+    """
+    for name in names:
+        store = ctx.stores[name]
+        platform = platform_of(store.config)
+        recorded = product
+        if platform == "shopify" and product.isdigit():
+            recorded = f"gid://shopify/Product/{product}"
+        if await ctx.repo.links_of_product(store.store_id, recorded):
+            return recorded
+
+    hints = sorted({PRODUCT_ID_HINTS[platform_of(ctx.stores[name].config)] for name in names})
+    raise PergaiSyncError(
+        f"no product {product!r} in the mapping database for {', '.join(names)}; "
+        f"{'; '.join(hints)}. `pergai-sync status` lists the recent ones"
+    )
+
+
 async def recorded_links(settings: Settings, store_name: str) -> dict[str, ProductLink]:
     """Return the store's product links by product id, or nothing when the database is new."""
     database = Database(settings.database.url)
@@ -245,6 +272,8 @@ async def print_status(ctx: Context) -> None:
 async def retry_command(settings: Settings, store_name: str | None, product: str | None) -> int:
     async with open_context(settings) as ctx:
         store_id = ctx.stores[select_stores(ctx, store_name)[0]].store_id if store_name else None
+        if product is not None:
+            product = await known_product(ctx, select_stores(ctx, store_name), product)
         count = await ctx.repo.retry_failed(store_id, product)
         console.print(f"{count} failed products sent back to work; `pergai-sync run` picks them up")
     return 0
@@ -256,6 +285,8 @@ async def approve_command(
     """Write every render held for review (of one store or product) to its listing."""
     written = 0
     async with open_context(settings) as ctx:
+        if product is not None:
+            product = await known_product(ctx, select_stores(ctx, store_name), product)
         for name in select_stores(ctx, store_name):
             store = ctx.stores[name]
             claimed = await ctx.repo.claim_renders(
@@ -282,11 +313,8 @@ async def revert_command(settings: Settings, store_name: str, product: str | Non
     """Remove our images and restore replaced originals, for a store or one product."""
     async with open_context(settings) as ctx:
         store = ctx.stores[select_stores(ctx, store_name)[0]]
-        if product is not None and not await ctx.repo.links_of_product(store.store_id, product):
-            raise PergaiSyncError(
-                f"store '{store.name}' has no product {product!r} in the mapping database; "
-                "check the id (Shopify ids look like gid://shopify/Product/123)"
-            )
+        if product is not None:
+            product = await known_product(ctx, [store.name], product)
         targets = await ctx.repo.revert_targets(store.store_id, product)
         for target in targets:
             ours = tuple(r.store_image_id for r in target.renders if r.store_image_id)

@@ -151,8 +151,12 @@ async def test_replace_then_revert_restores(
         for item in items:
             assert all(image.generation_id for image in item.images), (store, item.title)
 
-    with pytest.raises(PergaiSyncError, match="has no product '999999'"):
+    with pytest.raises(PergaiSyncError, match="no product '999999' .* WooCommerce product ids"):
         await revert_command(settings, "woo", "999999")
+    with pytest.raises(PergaiSyncError, match="no product '999999' .* Shopify product ids"):
+        await approve_command(settings, "shop", "999999", "add")
+    # A Shopify product may be named by the number in its admin URL.
+    await revert_command(settings, "shop", min(before["shop"]).rsplit("/", 1)[1])
     for store in ("shop", "woo"):
         await revert_command(settings, store, None)
 
