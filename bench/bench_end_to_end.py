@@ -1,6 +1,6 @@
 """Benchmark pergai-sync end to end: products in a WooCommerce store to images written back.
 
-    /work/venv/bin/python bench/bench_end_to_end.py --products 1000 \\
+    python bench/bench_end_to_end.py --products 1000 \\
         --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 The simulators run in this process on 127.0.0.1 with a fixed latency per

@@ -4,7 +4,7 @@ Reports the connector's import time as a ratio to merely downloading the same
 pages (same requests, no parsing into catalogue items) in the same run, and
 the peak resident memory of the process, which runs the simulator too.
 
-    /work/venv/bin/python bench/bench_woocommerce.py [--products 20000]
+    python bench/bench_woocommerce.py [--products 20000]
 """
 
 from __future__ import annotations

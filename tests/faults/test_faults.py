@@ -14,7 +14,7 @@ one successful generation per scene render. The impossible products must end
 CI form: 24 products (plus 4 impossible) per store on SQLite and PostgreSQL. Long form, with the
 figures printed::
 
-    PERGAI_SYNC_SLOW=1 /work/venv/bin/pytest tests/faults/test_faults.py -s
+    PERGAI_SYNC_SLOW=1 pytest tests/faults/test_faults.py -s
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ forged delivery was refused with 401 and counted as ``bad_signature``.
 
 CI form: 4 products per store. Long form, with the figures printed::
 
-    PERGAI_SYNC_SLOW=1 /work/venv/bin/pytest tests/faults/test_webhooks_wild.py -s
+    PERGAI_SYNC_SLOW=1 pytest tests/faults/test_webhooks_wild.py -s
 """
 
 from __future__ import annotations

@@ -11,15 +11,18 @@ be found again and adopted, not made twice).
 
 CI form (about 40 products, 5 kills, SQLite and PostgreSQL)::
 
-    /work/venv/bin/pytest tests/resilience/test_crash.py -s
+    pytest tests/resilience/test_crash.py -s
 
 Long form (500 products, 24 kills), printing the same figures::
 
-    PERGAI_SYNC_SLOW=1 /work/venv/bin/pytest tests/resilience/test_crash.py -s -k long
+    PERGAI_SYNC_SLOW=1 pytest tests/resilience/test_crash.py -s -k long
+
+Each run prints its seed; ``PERGAI_SYNC_CRASH_SEED=<seed>`` repeats its kill times.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from contextlib import AsyncExitStack
@@ -54,8 +57,9 @@ EVENT_WAIT = 12.0
 
 @pytest.fixture
 def crash_seed() -> int:
-    """The seed of the random kill times, printed so that a failing run can be repeated."""
-    return random.SystemRandom().randrange(1_000_000)
+    """The seed of the random kill times: PERGAI_SYNC_CRASH_SEED repeats a printed one."""
+    chosen = os.environ.get("PERGAI_SYNC_CRASH_SEED")
+    return int(chosen) if chosen else random.SystemRandom().randrange(1_000_000)
 
 
 async def adopted_records(database: Database, kills: list[Kill]) -> tuple[int, int]:

@@ -13,11 +13,11 @@ only (PERGAI_SYNC_TEST_DATABASE_URL).
 
 CI form (60 products, 3 daemons, one killed)::
 
-    /work/venv/bin/pytest tests/resilience/test_scale_out.py -s
+    pytest tests/resilience/test_scale_out.py -s
 
 Long form (1,000 products)::
 
-    PERGAI_SYNC_SLOW=1 /work/venv/bin/pytest tests/resilience/test_scale_out.py -s -k long
+    PERGAI_SYNC_SLOW=1 pytest tests/resilience/test_scale_out.py -s -k long
 """
 
 from __future__ import annotations
