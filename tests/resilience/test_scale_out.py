@@ -4,9 +4,9 @@ Three `pergai-sync run` subprocesses share one PostgreSQL database and two
 simulated stores (Shopify and WooCommerce, the catalogue split between them).
 Mid-run one daemon is killed with SIGKILL while it holds leases; the other
 two must finish its rows once its leases (5 s here) expire. The run prints
-the work each daemon did (from the event log's owner column) and the
-takeover time: from the kill until every row the killed daemon held is
-finished by the others.
+the work each daemon did (from the event log's owner column), how long
+after the kill the others had claimed every row the killed daemon held, and
+the takeover time: from the kill until every one of those rows is finished.
 
 SQLite allows one daemon per database file, so this suite runs on PostgreSQL
 only (PERGAI_SYNC_TEST_DATABASE_URL).
@@ -68,6 +68,8 @@ class ScaleOutResult:
     settled: bool
     work: dict[str, Counter[str]] = field(default_factory=dict)
     held_at_kill: int = 0
+    # From the kill until no row carries the killed daemon's lease any more.
+    pickup_seconds: float | None = None
     takeover_seconds: float | None = None
 
 
@@ -103,6 +105,16 @@ async def kill_while_holding(
     return killed_at, await rows_held_by(database, victim.owner_prefix)
 
 
+async def wait_picked_up(database: Database, owner_prefix: str, max_wait: float) -> float | None:
+    """Wait until another daemon has claimed (or finished) every row the victim held."""
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        if not await rows_held_by(database, owner_prefix):
+            return time.monotonic()
+        await asyncio.sleep(0.1)
+    return None
+
+
 async def wait_taken_over(database: Database, rows: HeldRows, max_wait: float) -> float | None:
     """Wait until every row in ``rows`` is finished and return that time (None on time-out)."""
     deadline = time.monotonic() + max_wait
@@ -130,6 +142,7 @@ async def scale_out_run(
         killed_at, held = await kill_while_holding(
             victim, database, min_written=max(total_outputs // 10, 1), max_wait=max_settle
         )
+        picked_up_at = await wait_picked_up(database, victim.owner_prefix, max_settle)
         finished_at = await wait_taken_over(database, held, max_settle)
         settled = await wait_settled(database, products_per_store * STORES, max_settle)
         for daemon in daemons:
@@ -143,6 +156,8 @@ async def scale_out_run(
             {name_of(owner, daemons): counts for owner, counts in work.items()},
             len(held),
         )
+        if picked_up_at is not None:
+            result.pickup_seconds = picked_up_at - killed_at
         if finished_at is not None:
             result.takeover_seconds = finished_at - killed_at
         return result
@@ -162,7 +177,9 @@ def report(result: ScaleOutResult) -> None:
         done = {action: counts[action] for action in WORK_ACTIONS if counts[action]}
         print(f"{name}: {sum(done.values())} steps {done}")
     print(f"rows the killed daemon held: {result.held_at_kill}")
-    takeover = result.takeover_seconds
+    pickup, takeover = result.pickup_seconds, result.takeover_seconds
+    claimed = "never" if pickup is None else f"{pickup:.1f} s after the kill"
+    print(f"rows claimed by the others: {claimed}")
     print(f"takeover time: {'not finished' if takeover is None else f'{takeover:.1f} s'}")
     for line in result.audit.lines():
         print(line)
@@ -173,6 +190,7 @@ def check(result: ScaleOutResult, products_per_store: int) -> None:
     assert result.settled, f"work still open: {dict(result.audit.stages)}"
     assert all_done(result.audit), dict(result.audit.stages)
     assert result.held_at_kill > 0, "the killed daemon held no lease when it was killed"
+    assert result.pickup_seconds is not None, "the others never claimed the killed daemon's rows"
     assert result.takeover_seconds is not None, "the others did not finish the killed daemon's rows"
 
     assert len(result.work) == DAEMONS, sorted(result.work)
