@@ -87,7 +87,7 @@ class PollLease:
     """The lease on polling one store, renewed as a long scan goes on.
 
     The daemon's renewal timer covers it too, but a timer can fall behind on a
-    busy event loop; a scan that renews its own lease cannot outlive it.
+    busy event loop. A scan that renews its own lease cannot outlive it.
     """
 
     def __init__(self, ctx: Context, store: StoreRuntime, seconds: float) -> None:

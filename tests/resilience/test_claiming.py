@@ -78,10 +78,10 @@ def counting(claim: Claim, name: str, claims: Counter[str]) -> Claim:
 
 
 async def test_lost_twins_adopt_one_each(tmp_path: Path) -> None:
-    """Two stores list the same product; both creates were lost, and each link adopts its own.
+    """Two stores list the same product, both creates were lost, and each link adopts one.
 
     Both links look the lost creates up at the same time and pick the same
-    candidate first; the second to record it must look again, not share it.
+    candidate first. The second to record it must look again, not share it.
     """
     async with running_daemon(tmp_path, [product("Twin mug")], edit_config=quick_retry) as run:
         await run.poll()
