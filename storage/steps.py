@@ -168,6 +168,33 @@ class StepQueries(QueryBase):
                 session.add(_event(link, now, action, text, owner))
         return render
 
+    async def record_superseded_write(
+        self, render_id: int, store_image_id: str, detached_ids: Sequence[str], message: str
+    ) -> bool:
+        """Record as written a superseded render whose image the store had already taken.
+
+        Returns False, and writes nothing, unless the render is ``superseded``.
+        """
+        now = self.now()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Render)
+                .where(col(Render.id) == render_id, col(Render.status) == RenderStatus.SUPERSEDED)
+                .values(
+                    status=RenderStatus.WRITTEN,
+                    store_image_id=store_image_id,
+                    detached_ids=list(detached_ids),
+                    reason=None,
+                    updated_at=now,
+                )
+            )
+            if rowcount(result) != 1:
+                return False
+            render = await _fresh(session, Render, render_id)
+            link = await _fresh(session, ProductLink, render.link_id)
+            session.add(_event(link, now, "written", f"{render.output_key}: {message}", None))
+        return True
+
     async def note_attempt(self, row_id: int, owner: str, *, render: bool = False) -> int:
         """Count one more attempt on a leased link (or render) before a remote call; return it.
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from connectors.base import ImageWrite, WriteMode, marker_filename
 from storage.claims import ClaimedRender
+from storage.errors import LeaseLostError
 from storage.models import ProductLink, Render, RenderStatus, Stage
 from sync.context import Context, StoreRuntime
 from sync.errors import RemoteError
@@ -71,16 +72,26 @@ async def write_render(
     result = await store.connector.write_image(request)
 
     assert render.id is not None
-    await ctx.repo.record_render_step(
-        render.id,
-        ctx.owner,
-        status=RenderStatus.WRITTEN,
-        store_image_id=result.image.id,
-        detached_ids=list(result.detached_ids),
-        action="written",
-        message=f"{render.output_key} written as image {result.image.id}"
-        + (" (already on the listing)" if result.already_present else ""),
+    message = f"{render.output_key} written as image {result.image.id}" + (
+        " (already on the listing)" if result.already_present else ""
     )
+    try:
+        await ctx.repo.record_render_step(
+            render.id,
+            ctx.owner,
+            status=RenderStatus.WRITTEN,
+            store_image_id=result.image.id,
+            detached_ids=list(result.detached_ids),
+            action="written",
+            message=message,
+        )
+    except LeaseLostError:
+        # A new source image superseded the render while the store took the image:
+        # it is on the listing, so it is recorded as written rather than left unknown.
+        if not await ctx.repo.record_superseded_write(
+            render.id, result.image.id, list(result.detached_ids), message
+        ):
+            raise
     ctx.metrics.write_backs.labels(store=store.name).inc()
     logger.info(
         "wrote %s to product %s",

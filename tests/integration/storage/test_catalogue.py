@@ -151,6 +151,14 @@ async def test_new_source_image_supersedes_unwritten_renders(
         await repo.record_render_step(
             running[0].render.id, OWNER, status=RenderStatus.RUNNING, generation_id="g-old"
         )
+    # A write the store took just before the supersede is recorded, once.
+    render_id = running[0].render.id
+    assert render_id is not None
+    assert await repo.record_superseded_write(render_id, "img-ours", [], "written")
+    assert not await repo.record_superseded_write(render_id, "img-ours", [], "written")
+    renders = {r.id: r for r in await repo.renders_of_link(link_id)}
+    assert renders[render_id].status is RenderStatus.WRITTEN
+    assert renders[render_id].store_image_id == "img-ours"
 
 
 async def test_source_image_that_comes_back_is_rendered_again(
