@@ -271,9 +271,10 @@ async def print_status(ctx: Context) -> None:
 
 async def retry_command(settings: Settings, store_name: str | None, product: str | None) -> int:
     async with open_context(settings) as ctx:
-        store_id = ctx.stores[select_stores(ctx, store_name)[0]].store_id if store_name else None
+        names = select_stores(ctx, store_name)
+        store_id = ctx.stores[names[0]].store_id if store_name else None
         if product is not None:
-            product = await known_product(ctx, select_stores(ctx, store_name), product)
+            product = await known_product(ctx, names, product)
         count = await ctx.repo.retry_failed(store_id, product)
         console.print(f"{count} failed products sent back to work; `pergai-sync run` picks them up")
     return 0

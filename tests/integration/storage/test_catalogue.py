@@ -168,7 +168,9 @@ async def test_source_image_that_comes_back_is_rendered_again(
     first = make_item()
     await repo.upsert_catalogue_item(store.id, first)
     link = await repo.find_link(store.id, "p1")
-    assert link is not None and link.id is not None and link.source_fingerprint is not None
+    assert link is not None
+    assert link.id is not None
+    assert link.source_fingerprint is not None
     await repo.ensure_renders(link.id, ["scene:studio"], link.source_fingerprint)
 
     clock.advance(60)
